@@ -1,0 +1,1 @@
+//! Derived facts of `RULES.md` §2.2, computed once from the model.

@@ -1,0 +1,230 @@
+//! The command line (`ARCHITECTURE.md`, "Command line"): flags → one resolved run → exit code.
+//!
+//! Exit codes: 0 success (no unwaived deny finding), 1 deny-level findings, 2 could not run. A
+//! closed pipe on stdout (`trailbook check | head`) counts as success.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+use jiff::Timestamp;
+
+use crate::checks::{self, Findings, catalogue};
+use crate::config::{self, Config};
+use crate::event::NodeId;
+use crate::graph::{self, LineageGraph};
+use crate::ingest::{self, Ingest};
+use crate::model::Model;
+use crate::report::{self, Report};
+
+#[derive(Parser)]
+#[command(name = "trailbook", version, about = "Machine-learning audit logs → evidence a regulator can trust")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Read the sources, check them against the enabled policy packs; no site is written.
+    Check {
+        /// The config file.
+        #[arg(short, long, default_value = "trailbook.toml")]
+        config: PathBuf,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Dump one stage as JSON instead of the report.
+        #[arg(long, value_enum)]
+        emit: Option<Emit>,
+        /// The report's as-of time (RFC 3339); default: `[report] as_of`, SOURCE_DATE_EPOCH, else the latest event.
+        #[arg(long, value_parser = parse_time)]
+        as_of: Option<Timestamp>,
+    },
+    /// Export the lineage graph.
+    Graph {
+        #[arg(short, long, default_value = "trailbook.toml")]
+        config: PathBuf,
+        #[arg(long, value_enum, default_value_t = GraphFormat::Json)]
+        format: GraphFormat,
+        /// Only the neighbourhood of this node (TYPE:ID, e.g. model_version:credit-risk@1.4.0).
+        #[arg(long)]
+        focus: Option<String>,
+        /// With --focus: how many edges away from it (default: everything connected).
+        #[arg(long)]
+        depth: Option<usize>,
+        #[arg(long, value_parser = parse_time)]
+        as_of: Option<Timestamp>,
+    },
+    /// List the rules of the catalogue.
+    Rules {
+        /// Only the rules of this pack.
+        #[arg(long)]
+        pack: Option<String>,
+        #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+        format: ListFormat,
+    },
+    /// Print a rule's documentation.
+    Explain {
+        /// A rule id, e.g. LOG-02.
+        rule: String,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+    Sarif,
+    Junit,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Emit {
+    Model,
+    Graph,
+    Findings,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum GraphFormat {
+    Json,
+    Dot,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ListFormat {
+    Text,
+    Json,
+}
+
+fn parse_time(s: &str) -> Result<Timestamp, String> {
+    crate::time::parse_date_or_time(s)
+}
+
+/// Runs the command line; the binary's `main`.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            if e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// The stages up to the graph, shared by `check` and `graph`.
+pub struct Loaded {
+    pub config: Config,
+    pub ingest: Ingest,
+    pub model: Model,
+    pub graph: LineageGraph,
+}
+
+/// config → ingest → model → graph.
+pub fn load(config_path: &std::path::Path, as_of: Option<Timestamp>) -> anyhow::Result<Loaded> {
+    let config = config::load(config_path)?;
+    let mut ingest = ingest::run(&config)?;
+    let model = Model::build(&mut ingest, as_of, config.report.as_of)?;
+    let graph = graph::build(&model);
+    Ok(Loaded { config, ingest, model, graph })
+}
+
+fn out(text: &str) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(text.as_bytes()).context("cannot write to stdout")?;
+    stdout.flush().context("cannot write to stdout")
+}
+
+fn run(cli: Cli) -> anyhow::Result<u8> {
+    match cli.command {
+        Command::Check { config, format, emit, as_of } => {
+            let loaded = load(&config, as_of)?;
+            let findings = checks::run(&loaded.model, &loaded.graph, &loaded.config, &loaded.ingest);
+            let report = Report {
+                config_path: &config.to_string_lossy(),
+                ingest: &loaded.ingest,
+                model: &loaded.model,
+                findings: &findings,
+                packs: enabled_packs(&loaded.config),
+                evidence_limit: loaded.config.policy.evidence_limit,
+            };
+            if let Some(emit) = emit {
+                let json = match emit {
+                    Emit::Model => serde_json::to_string_pretty(&ModelDump { ingest: &loaded.ingest, model: &loaded.model }),
+                    Emit::Graph => {
+                        let all = loaded.graph.select(None, None)?;
+                        serde_json::to_string_pretty(&loaded.graph.to_json(&all))
+                    }
+                    Emit::Findings => serde_json::to_string_pretty(&findings),
+                }
+                .context("cannot serialize")?;
+                out(&format!("{json}\n"))?;
+                eprintln!("{}", report.counts_line());
+                return Ok(exit_code(&findings));
+            }
+            match format {
+                Format::Text => out(&report::text::render(&report))?,
+                Format::Json => out(&report.json())?,
+                Format::Sarif => out(&report::sarif::render(&report))?,
+                Format::Junit => out(&report::junit::render(&report))?,
+            }
+            if !matches!(format, Format::Text) {
+                eprintln!("{}", report.counts_line());
+            }
+            Ok(exit_code(&findings))
+        }
+        Command::Graph { config, format, focus, depth, as_of } => {
+            let loaded = load(&config, as_of)?;
+            let focus = focus
+                .map(|f| NodeId::parse(&f).with_context(|| format!("--focus `{f}` is not TYPE:ID (e.g. model_version:credit-risk@1.4.0)")))
+                .transpose()?;
+            if depth.is_some() && focus.is_none() {
+                bail!("--depth needs --focus TYPE:ID");
+            }
+            let nodes = loaded.graph.select(focus.as_ref(), depth)?;
+            match format {
+                GraphFormat::Json => {
+                    let json = serde_json::to_string_pretty(&loaded.graph.to_json(&nodes)).context("cannot serialize")?;
+                    out(&format!("{json}\n"))?;
+                }
+                GraphFormat::Dot => out(&loaded.graph.to_dot(&nodes))?,
+            }
+            Ok(0)
+        }
+        Command::Rules { pack, format } => {
+            let text = crate::report::rules::list(pack.as_deref(), matches!(format, ListFormat::Json))?;
+            out(&text)?;
+            Ok(0)
+        }
+        Command::Explain { rule } => {
+            out(&crate::report::rules::explain(&rule)?)?;
+            Ok(0)
+        }
+    }
+}
+
+fn enabled_packs(config: &Config) -> Vec<String> {
+    catalogue::PACKS.iter().filter(|p| config.policy.enabled(p.id)).map(|p| p.id.to_string()).collect()
+}
+
+fn exit_code(findings: &Findings) -> u8 {
+    u8::from(findings.failed())
+}
+
+#[derive(serde::Serialize)]
+struct ModelDump<'a> {
+    ingest: &'a Ingest,
+    model: &'a Model,
+}

@@ -1,0 +1,494 @@
+//! The canonical audit event (`EVENT-SCHEMA.md`, trailbook event v1) and the vocabulary around it.
+//!
+//! Every adapter produces [`Event`]s; every later stage reads only these. An event keeps its
+//! origin (source, file, line, byte offset) so that every finding and page can point back at the
+//! bytes it came from. `attrs` and `rationale` are kept as the exact JSON text of the input and
+//! parsed on demand: this keeps a million-event model small. The references an event makes to
+//! entities and other events are extracted once, at ingest, into [`Event::refs`].
+
+use std::fmt;
+
+use jiff::Timestamp;
+use serde::Serialize;
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+
+/// The entity types of `EVENT-SCHEMA.md` ("Entities and ids").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntityType {
+    System,
+    Dataset,
+    Job,
+    Run,
+    Feature,
+    Model,
+    ModelVersion,
+    Deployment,
+    Decision,
+    Incident,
+    Document,
+    Resource,
+}
+
+impl EntityType {
+    pub const ALL: [EntityType; 12] = [
+        EntityType::System,
+        EntityType::Dataset,
+        EntityType::Job,
+        EntityType::Run,
+        EntityType::Feature,
+        EntityType::Model,
+        EntityType::ModelVersion,
+        EntityType::Deployment,
+        EntityType::Decision,
+        EntityType::Incident,
+        EntityType::Document,
+        EntityType::Resource,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntityType::System => "system",
+            EntityType::Dataset => "dataset",
+            EntityType::Job => "job",
+            EntityType::Run => "run",
+            EntityType::Feature => "feature",
+            EntityType::Model => "model",
+            EntityType::ModelVersion => "model_version",
+            EntityType::Deployment => "deployment",
+            EntityType::Decision => "decision",
+            EntityType::Incident => "incident",
+            EntityType::Document => "document",
+            EntityType::Resource => "resource",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<EntityType> {
+        EntityType::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+}
+
+impl fmt::Display for EntityType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A graph node id, `TYPE:ID` (`model_version:credit-risk@1.4.0`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct NodeId(pub String);
+
+impl NodeId {
+    pub fn new(ty: EntityType, id: &str) -> NodeId {
+        NodeId(format!("{}:{id}", ty.as_str()))
+    }
+
+    /// Parses `TYPE:ID` where TYPE is an entity type; `None` otherwise.
+    pub fn parse(s: &str) -> Option<NodeId> {
+        let (ty, id) = s.split_once(':')?;
+        EntityType::parse(ty)?;
+        (!id.is_empty()).then(|| NodeId(s.to_string()))
+    }
+
+    pub fn entity_type(&self) -> Option<EntityType> {
+        self.0.split_once(':').and_then(|(t, _)| EntityType::parse(t))
+    }
+
+    /// The part after `TYPE:`.
+    pub fn id(&self) -> &str {
+        self.0.split_once(':').map_or(&self.0, |(_, id)| id)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for NodeId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// `actor.type`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActorType {
+    Human,
+    Service,
+    System,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Actor {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: ActorType,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Subject {
+    #[serde(rename = "type")]
+    pub kind: EntityType,
+    pub id: String,
+}
+
+impl Subject {
+    pub fn node(&self) -> NodeId {
+        NodeId::new(self.kind, &self.id)
+    }
+}
+
+/// Where an event or a quarantined line came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Origin {
+    /// Index of the source in config order.
+    pub source: u32,
+    /// Index of the file in the ingest report's file table.
+    pub file: u32,
+    /// 1-based line number in the file.
+    pub line: u64,
+    /// Byte offset of the line's first byte in the file.
+    pub offset: u64,
+    /// Length of the line in bytes, without its LF.
+    pub len: u64,
+}
+
+/// A reference from an event to an entity (`TYPE:ID`) or, for event references, to an event id.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Ref {
+    /// The field that holds it, as a path (`attrs.model_version`, `system`, `subject`).
+    pub field: &'static str,
+    /// The node it names. A value that is not a valid `TYPE:ID` is kept as written.
+    pub target: NodeId,
+}
+
+/// One canonical event.
+#[derive(Clone, Debug, Serialize)]
+pub struct Event {
+    pub id: String,
+    #[serde(serialize_with = "ser_ts")]
+    pub ts: Timestamp,
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "ser_opt_ts")]
+    pub recorded_ts: Option<Timestamp>,
+    pub kind: String,
+    pub actor: Actor,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub system: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<Subject>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub env: Option<String>,
+    pub attrs: Box<RawValue>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rationale: Option<Box<RawValue>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub data_classes: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retention_class: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub legal_holds: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub supersedes: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// `seq` when the line carried one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seq: Option<u64>,
+    pub origin: Origin,
+    /// Entity references (`EVENT-SCHEMA.md`), in field order.
+    #[serde(skip)]
+    pub refs: Vec<Ref>,
+    /// Event-id references (`approval`, `evidence`), as `(field, event id)`.
+    #[serde(skip)]
+    pub event_refs: Vec<(&'static str, String)>,
+}
+
+fn ser_ts<S: serde::Serializer>(ts: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&crate::time::fmt(*ts))
+}
+
+fn ser_opt_ts<S: serde::Serializer>(ts: &Option<Timestamp>, s: S) -> Result<S::Ok, S::Error> {
+    match ts {
+        Some(t) => ser_ts(t, s),
+        None => s.serialize_none(),
+    }
+}
+
+impl Event {
+    /// The `attrs` object, parsed. Ingest guarantees it is an object.
+    pub fn attrs(&self) -> Map<String, Value> {
+        serde_json::from_str(self.attrs.get()).unwrap_or_default()
+    }
+
+    /// Parses `attrs` into a typed view (for hot loops over many events).
+    pub fn attrs_as<'a, T: serde::Deserialize<'a>>(&'a self) -> Option<T> {
+        serde_json::from_str(self.attrs.get()).ok()
+    }
+
+    /// The `rationale` object, parsed (empty when absent).
+    pub fn rationale(&self) -> Map<String, Value> {
+        self.rationale
+            .as_ref()
+            .and_then(|r| serde_json::from_str(r.get()).ok())
+            .unwrap_or_default()
+    }
+
+    pub fn subject_node(&self) -> Option<NodeId> {
+        self.subject.as_ref().map(Subject::node)
+    }
+
+    pub fn spec(&self) -> Option<&'static KindSpec> {
+        kind_spec(&self.kind)
+    }
+
+    /// Whether this event registers its subject (`RULES.md` LINK-01).
+    pub fn is_registering(&self) -> bool {
+        self.spec().is_some_and(|k| k.registers)
+    }
+
+    /// The time used for "who and when" of a record: `recorded_ts`, else `ts`.
+    pub fn written_ts(&self) -> Timestamp {
+        self.recorded_ts.unwrap_or(self.ts)
+    }
+}
+
+/// "Present" (`RULES.md` §2.1): the value exists and is not `null`, `""`, `[]` or `{}`.
+pub fn present(v: Option<&Value>) -> bool {
+    match v {
+        None | Some(Value::Null) => false,
+        Some(Value::String(s)) => !s.is_empty(),
+        Some(Value::Array(a)) => !a.is_empty(),
+        Some(Value::Object(o)) => !o.is_empty(),
+        Some(_) => true,
+    }
+}
+
+/// What the schema says of one kind.
+#[derive(Debug)]
+pub struct KindSpec {
+    pub name: &'static str,
+    /// The subject type the kind requires; `None`: any entity type.
+    pub subject: Option<EntityType>,
+    /// `attrs` fields marked `*` (missing = malformed event).
+    pub required: &'static [&'static str],
+    /// Whether the kind registers its subject (LINK-01's list).
+    pub registers: bool,
+}
+
+const fn k(
+    name: &'static str,
+    subject: Option<EntityType>,
+    required: &'static [&'static str],
+    registers: bool,
+) -> KindSpec {
+    KindSpec { name, subject, required, registers }
+}
+
+use EntityType as T;
+
+/// Every kind of trailbook event v1, in schema order.
+pub static KINDS: &[KindSpec] = &[
+    k("system.registered", Some(T::System), &["name"], true),
+    k("document.registered", Some(T::Document), &["doc_type"], true),
+    k("dataset.registered", Some(T::Dataset), &["name", "version"], true),
+    k("run.completed", Some(T::Run), &["job", "status"], true),
+    k("dataset.quality_assessed", Some(T::Dataset), &[], false),
+    k("feature.registered", Some(T::Feature), &["name"], true),
+    k("model.registered", Some(T::ModelVersion), &["model", "version"], true),
+    k("model.evaluated", Some(T::ModelVersion), &["metrics"], false),
+    k("model.validated", Some(T::ModelVersion), &["validator", "decision"], false),
+    k("model.promoted", Some(T::ModelVersion), &["from_env", "to_env"], false),
+    k("model.retired", Some(T::ModelVersion), &[], false),
+    k("deployment.started", Some(T::Deployment), &["model_version"], true),
+    k("deployment.changed", Some(T::Deployment), &["model_version"], false),
+    k("deployment.suspended", Some(T::Deployment), &[], false),
+    k("deployment.stopped", Some(T::Deployment), &[], false),
+    k("decision.made", Some(T::Decision), &["deployment", "model_version"], true),
+    k(
+        "decision.batch",
+        Some(T::Deployment),
+        &["model_version", "window_start", "window_end", "count"],
+        false,
+    ),
+    k("oversight.action", Some(T::Decision), &["action", "reviewer"], false),
+    k("monitoring.metric", Some(T::Deployment), &["metric", "value"], false),
+    k("monitoring.alert", Some(T::Deployment), &[], false),
+    k("review.periodic", Some(T::ModelVersion), &["reviewer"], false),
+    k("incident.opened", Some(T::Incident), &["title"], true),
+    k("incident.updated", Some(T::Incident), &["title"], false),
+    k("incident.closed", Some(T::Incident), &["title"], false),
+    k("incident.notified", Some(T::Incident), &["recipient"], false),
+    k("access", None, &["action"], false),
+    k("admin.change", Some(T::Resource), &["target"], false),
+    k("logging.state", Some(T::Resource), &["state"], false),
+    k("retention.disposed", Some(T::Resource), &["retention_class", "count"], false),
+    k("legal_hold.set", Some(T::Resource), &["hold_id"], false),
+    k("legal_hold.released", Some(T::Resource), &["hold_id"], false),
+    k("dsr.received", Some(T::Resource), &["request_id"], false),
+    k("dsr.resolved", Some(T::Resource), &["request_id"], false),
+    k("waiver.granted", None, &["rule", "reason", "approved_by", "expires"], false),
+];
+
+pub fn kind_spec(kind: &str) -> Option<&'static KindSpec> {
+    KINDS.iter().find(|k| k.name == kind)
+}
+
+/// Extracts the entity and event references of one event (`EVENT-SCHEMA.md`, "Entities and ids").
+pub fn extract_refs(
+    kind: &str,
+    system: Option<&str>,
+    subject: Option<&Subject>,
+    supersedes: Option<&str>,
+    attrs: &Map<String, Value>,
+) -> (Vec<Ref>, Vec<(&'static str, String)>) {
+    let mut refs = Vec::new();
+    let mut erefs = Vec::new();
+    if let Some(s) = system {
+        refs.push(Ref { field: "system", target: NodeId::new(T::System, s) });
+    }
+    let spec = kind_spec(kind);
+    if let (Some(spec), Some(subject)) = (spec, subject)
+        && !spec.registers
+    {
+        refs.push(Ref { field: "subject", target: subject.node() });
+    }
+    let str_of = |key: &str| attrs.get(key).and_then(Value::as_str).filter(|s| !s.is_empty());
+    let typed = |field: &'static str, key: &str, refs: &mut Vec<Ref>| {
+        for v in as_str_list(attrs.get(key)) {
+            let target = NodeId::parse(v).unwrap_or_else(|| NodeId(v.to_string()));
+            refs.push(Ref { field, target });
+        }
+    };
+    let one = |field: &'static str, ty: EntityType, v: Option<&str>, refs: &mut Vec<Ref>| {
+        if let Some(v) = v {
+            refs.push(Ref { field, target: NodeId::new(ty, v) });
+        }
+    };
+    let dataset_list = |field: &'static str, refs: &mut Vec<Ref>| {
+        if let Some(Value::Array(items)) = attrs.get("datasets") {
+            for item in items {
+                if let Some(id) = item.get("id").and_then(Value::as_str).filter(|s| !s.is_empty()) {
+                    refs.push(Ref { field, target: NodeId::new(T::Dataset, id) });
+                }
+            }
+        }
+    };
+    match kind {
+        "dataset.registered" => one("attrs.datasheet", T::Document, str_of("datasheet"), &mut refs),
+        "run.completed" => {
+            typed("attrs.inputs", "inputs", &mut refs);
+            typed("attrs.outputs", "outputs", &mut refs);
+        }
+        "feature.registered" => typed("attrs.derived_from", "derived_from", &mut refs),
+        "model.registered" => {
+            if let (Some(model), Some(parent)) = (str_of("model"), str_of("parent_version")) {
+                let id = format!("{model}@{parent}");
+                refs.push(Ref {
+                    field: "attrs.parent_version",
+                    target: NodeId::new(T::ModelVersion, &id),
+                });
+            }
+            one("attrs.training_run", T::Run, str_of("training_run"), &mut refs);
+            dataset_list("attrs.datasets[].id", &mut refs);
+        }
+        "model.evaluated" => dataset_list("attrs.datasets[].id", &mut refs),
+        "model.promoted" => {
+            if let Some(a) = str_of("approval") {
+                erefs.push(("attrs.approval", a.to_string()));
+            }
+        }
+        "decision.made" => {
+            one("attrs.deployment", T::Deployment, str_of("deployment"), &mut refs);
+            one("attrs.model_version", T::ModelVersion, str_of("model_version"), &mut refs);
+        }
+        "decision.batch" => {
+            one("attrs.model_version", T::ModelVersion, str_of("model_version"), &mut refs)
+        }
+        "monitoring.alert" => one("attrs.incident", T::Incident, str_of("incident"), &mut refs),
+        "document.registered" => typed("attrs.describes", "describes", &mut refs),
+        "legal_hold.set" => typed("attrs.scope", "scope", &mut refs),
+        "dsr.received" | "dsr.resolved" => {
+            one("attrs.decision", T::Decision, str_of("decision"), &mut refs)
+        }
+        "waiver.granted" => {
+            if let Some(t) = str_of("target").and_then(NodeId::parse) {
+                refs.push(Ref { field: "attrs.target", target: t });
+            }
+        }
+        _ => {}
+    }
+    if kind.starts_with("deployment.") {
+        one("attrs.model_version", T::ModelVersion, str_of("model_version"), &mut refs);
+        if let Some(a) = str_of("approval") {
+            erefs.push(("attrs.approval", a.to_string()));
+        }
+    }
+    if kind.starts_with("incident.") {
+        typed("attrs.affects", "affects", &mut refs);
+        for e in as_str_list(attrs.get("evidence")) {
+            erefs.push(("attrs.evidence", e.to_string()));
+        }
+    }
+    if let Some(s) = supersedes {
+        erefs.push(("supersedes", s.to_string()));
+    }
+    (refs, erefs)
+}
+
+/// A string or an array of strings, as a list; anything else is empty.
+pub fn as_str_list(v: Option<&Value>) -> Vec<&str> {
+    match v {
+        Some(Value::String(s)) if !s.is_empty() => vec![s.as_str()],
+        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).filter(|s| !s.is_empty()).collect(),
+        _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn node_ids_parse_only_entity_types() {
+        assert_eq!(NodeId::parse("dataset:loans@1").unwrap().entity_type(), Some(T::Dataset));
+        assert_eq!(NodeId::parse("model_version:a:b@1").unwrap().id(), "a:b@1");
+        assert!(NodeId::parse("source:serving").is_none());
+        assert!(NodeId::parse("dataset:").is_none());
+        assert!(NodeId::parse("loans").is_none());
+    }
+
+    #[test]
+    fn refs_follow_the_schema() {
+        let attrs: Map<String, Value> = serde_json::from_str(
+            r#"{"model":"m","version":"2","parent_version":"1","training_run":"r1",
+                "datasets":[{"id":"d@1","role":"train"},{"role":"test"}]}"#,
+        )
+        .unwrap();
+        let subject = Subject { kind: T::ModelVersion, id: "m@2".into() };
+        let (refs, erefs) = extract_refs("model.registered", Some("s"), Some(&subject), None, &attrs);
+        let got: Vec<_> = refs.iter().map(|r| (r.field, r.target.as_str())).collect();
+        assert_eq!(
+            got,
+            [
+                ("system", "system:s"),
+                ("attrs.parent_version", "model_version:m@1"),
+                ("attrs.training_run", "run:r1"),
+                ("attrs.datasets[].id", "dataset:d@1"),
+            ]
+        );
+        assert!(erefs.is_empty());
+    }
+
+    #[test]
+    fn every_kind_has_a_unique_name() {
+        let mut names: Vec<_> = KINDS.iter().map(|k| k.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), KINDS.len());
+    }
+}

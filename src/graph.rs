@@ -1,0 +1,234 @@
+//! Stage `graph`: the model's entities → the lineage graph (petgraph `StableDiGraph`).
+//!
+//! Nodes are inserted in node-id byte order and edges in (from, to, rel) order, so the graph, its
+//! JSON and its DOT are the same for the same model whatever the thread count. Edges point
+//! downstream, from what came first to what it fed:
+//!
+//! | rel | from → to | stated by |
+//! |---|---|---|
+//! | `consumes` | input → run | `run.completed.inputs` |
+//! | `produces` | run → output | `run.completed.outputs` |
+//! | `trained_on` | dataset or training run → model version | `model.registered.datasets`, `.training_run` |
+//! | `derived_from` | source → feature; parent version → version | `feature.registered.derived_from`, `model.registered.parent_version` |
+//! | `serves` | model version → deployment | `deployment.started`/`.changed.model_version` |
+//! | `decided_by` | deployment or model version → decision | `decision.made.deployment`, `.model_version` |
+//! | `affects` | affected node → incident | `incident.*.affects` |
+//! | `describes` | document → described node | `document.registered.describes`, `dataset.registered.datasheet` |
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::fmt::Write;
+
+use petgraph::Direction;
+use petgraph::stable_graph::{NodeIndex, StableDiGraph};
+use petgraph::visit::{EdgeRef, IntoEdgeReferences};
+use serde::Serialize;
+
+use crate::event::{EntityType, NodeId};
+use crate::model::Model;
+
+/// The typed edges of the lineage graph.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rel {
+    Consumes,
+    Produces,
+    TrainedOn,
+    DerivedFrom,
+    Serves,
+    DecidedBy,
+    Affects,
+    Describes,
+}
+
+impl Rel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rel::Consumes => "consumes",
+            Rel::Produces => "produces",
+            Rel::TrainedOn => "trained_on",
+            Rel::DerivedFrom => "derived_from",
+            Rel::Serves => "serves",
+            Rel::DecidedBy => "decided_by",
+            Rel::Affects => "affects",
+            Rel::Describes => "describes",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Node {
+    pub id: NodeId,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub label: String,
+    pub unresolved: bool,
+}
+
+/// An edge with the index of the event that states it.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct Edge {
+    pub rel: Rel,
+    /// The event stating the edge (index into `Model::events`).
+    pub event: u32,
+}
+
+#[derive(Debug)]
+pub struct LineageGraph {
+    pub graph: StableDiGraph<Node, Edge>,
+    pub index: BTreeMap<NodeId, NodeIndex>,
+}
+
+/// Builds the graph from the latest state of every entity.
+pub fn build(model: &Model) -> LineageGraph {
+    let mut graph = StableDiGraph::new();
+    let mut index = BTreeMap::new();
+    for (id, ent) in &model.entities {
+        let label = model
+            .state(id)
+            .and_then(|e| {
+                let a = e.attrs();
+                match id.entity_type() {
+                    Some(EntityType::System) => a.get("name").and_then(|v| v.as_str()).map(str::to_string),
+                    _ => None,
+                }
+            })
+            .unwrap_or_else(|| id.id().to_string());
+        let kind = id.entity_type().map_or("unknown", EntityType::as_str).to_string();
+        let ix = graph.add_node(Node { id: id.clone(), kind, label, unresolved: ent.unresolved });
+        index.insert(id.clone(), ix);
+    }
+    let mut edges: BTreeSet<(NodeId, NodeId, Rel, u32)> = BTreeSet::new();
+    let mut add = |from: &NodeId, to: &NodeId, rel: Rel, event: u32| {
+        edges.insert((from.clone(), to.clone(), rel, event));
+    };
+    for (i, e) in model.current() {
+        let Some(subject) = e.subject_node() else { continue };
+        let registering_state = e.is_registering() && model.state(&subject).map(|s| s.id.as_str()) == Some(e.id.as_str());
+        for r in &e.refs {
+            let t = &r.target;
+            match (e.kind.as_str(), r.field) {
+                ("run.completed", "attrs.inputs") if registering_state => add(t, &subject, Rel::Consumes, i),
+                ("run.completed", "attrs.outputs") if registering_state => add(&subject, t, Rel::Produces, i),
+                ("model.registered", "attrs.datasets[].id" | "attrs.training_run") if registering_state => {
+                    add(t, &subject, Rel::TrainedOn, i)
+                }
+                ("model.registered", "attrs.parent_version") | ("feature.registered", "attrs.derived_from")
+                    if registering_state =>
+                {
+                    add(t, &subject, Rel::DerivedFrom, i)
+                }
+                ("deployment.started" | "deployment.changed", "attrs.model_version") => add(t, &subject, Rel::Serves, i),
+                ("decision.made", "attrs.deployment" | "attrs.model_version") if registering_state => {
+                    add(t, &subject, Rel::DecidedBy, i)
+                }
+                ("document.registered", "attrs.describes") if registering_state => add(&subject, t, Rel::Describes, i),
+                ("dataset.registered", "attrs.datasheet") if registering_state => add(t, &subject, Rel::Describes, i),
+                (k, "attrs.affects") if k.starts_with("incident.") => add(t, &subject, Rel::Affects, i),
+                _ => {}
+            }
+        }
+    }
+    // One edge per (from, to, rel): the first event that states it.
+    let mut last: Option<(NodeId, NodeId, Rel)> = None;
+    for (from, to, rel, event) in edges {
+        let key = (from, to, rel);
+        if last.as_ref() == Some(&key) {
+            continue;
+        }
+        if let (Some(&a), Some(&b)) = (index.get(&key.0), index.get(&key.1)) {
+            graph.add_edge(a, b, Edge { rel, event });
+        }
+        last = Some(key);
+    }
+    LineageGraph { graph, index }
+}
+
+/// The JSON shape of `trailbook graph --format json` (`ARCHITECTURE.md`).
+#[derive(Serialize)]
+pub struct GraphJson<'a> {
+    pub nodes: Vec<&'a Node>,
+    pub edges: Vec<EdgeJson<'a>>,
+}
+
+#[derive(Serialize)]
+pub struct EdgeJson<'a> {
+    pub from: &'a NodeId,
+    pub to: &'a NodeId,
+    pub rel: Rel,
+}
+
+impl LineageGraph {
+    /// The nodes within `depth` edges (either direction) of `focus`, or all nodes.
+    pub fn select(&self, focus: Option<&NodeId>, depth: Option<usize>) -> anyhow::Result<BTreeSet<NodeIndex>> {
+        let Some(focus) = focus else {
+            return Ok(self.index.values().copied().collect());
+        };
+        let &start = self.index.get(focus).ok_or_else(|| {
+            anyhow::anyhow!("`{focus}` is not a node of the lineage graph (node ids are TYPE:ID, e.g. model_version:credit-risk@1.4.0)")
+        })?;
+        let mut seen = BTreeSet::from([start]);
+        let mut queue = VecDeque::from([(start, 0usize)]);
+        while let Some((n, d)) = queue.pop_front() {
+            if depth.is_some_and(|max| d >= max) {
+                continue;
+            }
+            for dir in [Direction::Outgoing, Direction::Incoming] {
+                for m in self.graph.neighbors_directed(n, dir) {
+                    if seen.insert(m) {
+                        queue.push_back((m, d + 1));
+                    }
+                }
+            }
+        }
+        Ok(seen)
+    }
+
+    pub fn to_json(&self, nodes: &BTreeSet<NodeIndex>) -> GraphJson<'_> {
+        let mut out = GraphJson { nodes: Vec::new(), edges: Vec::new() };
+        let mut ordered: Vec<&Node> = nodes.iter().map(|&n| &self.graph[n]).collect();
+        ordered.sort_by(|a, b| a.id.cmp(&b.id));
+        out.nodes = ordered;
+        for e in (&self.graph).edge_references() {
+            if nodes.contains(&e.source()) && nodes.contains(&e.target()) {
+                out.edges.push(EdgeJson { from: &self.graph[e.source()].id, to: &self.graph[e.target()].id, rel: e.weight().rel });
+            }
+        }
+        out.edges.sort_by(|a, b| (a.from, a.to, a.rel).cmp(&(b.from, b.to, b.rel)));
+        out
+    }
+
+    pub fn to_dot(&self, nodes: &BTreeSet<NodeIndex>) -> String {
+        let json = self.to_json(nodes);
+        let mut s = String::from("digraph lineage {\n  rankdir=LR;\n  node [shape=box, fontname=\"sans-serif\"];\n");
+        for n in &json.nodes {
+            let style = if n.unresolved { ", style=dashed, color=red" } else { "" };
+            let _ = writeln!(s, "  {} [label={}{style}];", dot_str(n.id.as_str()), dot_str(&format!("{}\n{}", n.kind, n.label)));
+        }
+        for e in &json.edges {
+            let _ = writeln!(s, "  {} -> {} [label={}];", dot_str(e.from.as_str()), dot_str(e.to.as_str()), dot_str(e.rel.as_str()));
+        }
+        s.push_str("}\n");
+        s
+    }
+
+    pub fn node(&self, id: &NodeId) -> Option<NodeIndex> {
+        self.index.get(id).copied()
+    }
+}
+
+/// A DOT string literal: quotes and backslashes escaped, newlines as `\n`.
+fn dot_str(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}

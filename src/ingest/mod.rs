@@ -1,0 +1,325 @@
+//! Stage `ingest`: sources → events + quarantine + per-source chain reports.
+//!
+//! Files are read in blocks of whole lines and parsed in parallel (rayon), files in parallel with
+//! each other. Every input byte is hashed (file SHA-256, line SHA-256 for the chain). A line that
+//! is not a valid event is quarantined with its location and reason, never dropped:
+//! `lines == events + quarantined` holds per file, per source and in total.
+//!
+//! Output order is deterministic whatever the thread count: events and quarantine entries are in
+//! (source in config order, file in stream order, line) order.
+
+pub mod chain;
+pub mod jsonl;
+
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use rayon::prelude::*;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::config::{ChainMode, Config};
+use crate::event::{Event, Origin};
+use chain::{ChainLine, ChainResult};
+
+/// One input file.
+#[derive(Clone, Debug, Serialize)]
+pub struct FileReport {
+    pub source: u32,
+    /// The path as shown to users: relative to the config folder when under it, `/`-separated.
+    pub path: String,
+    #[serde(skip)]
+    pub abs: PathBuf,
+    pub sha256: String,
+    pub bytes: u64,
+    pub lines: u64,
+    pub events: u64,
+    pub quarantined: u64,
+}
+
+/// One source of the config, after ingest.
+#[derive(Clone, Debug, Serialize)]
+pub struct SourceReport {
+    pub name: String,
+    pub format: String,
+    pub chain_mode: ChainMode,
+    /// File indices in stream order.
+    pub files: Vec<u32>,
+    pub lines: u64,
+    pub events: u64,
+    pub quarantined: u64,
+    pub chain: ChainResult,
+}
+
+/// A line that is not an event.
+#[derive(Clone, Debug, Serialize)]
+pub struct Quarantined {
+    pub origin: Origin,
+    pub column: usize,
+    pub reason: String,
+}
+
+/// Everything ingest produced.
+#[derive(Debug, Default, Serialize)]
+pub struct Ingest {
+    pub sources: Vec<SourceReport>,
+    pub files: Vec<FileReport>,
+    #[serde(skip)]
+    pub events: Vec<Event>,
+    pub quarantine: Vec<Quarantined>,
+}
+
+impl Ingest {
+    pub fn lines(&self) -> u64 {
+        self.sources.iter().map(|s| s.lines).sum()
+    }
+
+    /// Reads the exact bytes of one input line again (for drill-down and duplicate comparison).
+    pub fn line_bytes(&self, origin: &Origin) -> std::io::Result<Vec<u8>> {
+        use std::io::{Seek, SeekFrom};
+        let mut f = File::open(&self.files[origin.file as usize].abs)?;
+        f.seek(SeekFrom::Start(origin.offset))?;
+        let mut buf = vec![0; usize::try_from(origin.len).unwrap_or(0)];
+        f.read_exact(&mut buf)?;
+        Ok(buf)
+    }
+
+    /// Whether the line lies in a broken chain segment (LOG-02 effect).
+    pub fn unverified(&self, source: u32, file: u32, line: u64) -> bool {
+        self.sources
+            .get(source as usize)
+            .is_some_and(|s| s.chain.unverified.binary_search(&(file, line)).is_ok())
+    }
+}
+
+/// The files of each source, resolved from its paths and globs; every missing file is reported.
+pub fn resolve(config: &Config) -> anyhow::Result<Vec<Vec<(String, PathBuf)>>> {
+    let mut missing = Vec::new();
+    let mut all = Vec::new();
+    for source in &config.sources {
+        let mut files: Vec<(String, PathBuf)> = Vec::new();
+        for pattern in &source.paths {
+            let full = config.dir.join(pattern);
+            let full_s = full.to_string_lossy().into_owned();
+            if pattern.contains(['*', '?', '[']) {
+                let matches = glob::glob(&full_s).with_context(|| format!("source `{}`: bad glob `{pattern}`", source.name))?;
+                let mut n = 0;
+                for m in matches {
+                    let path = m.with_context(|| format!("source `{}`: cannot read a match of `{pattern}`", source.name))?;
+                    if path.is_file() {
+                        n += 1;
+                        files.push((display(&config.dir, &path), path));
+                    }
+                }
+                if n == 0 {
+                    missing.push(format!("source `{}`: no file matches `{pattern}` (looked for `{full_s}`)", source.name));
+                }
+            } else if full.is_file() {
+                files.push((display(&config.dir, &full), full));
+            } else {
+                missing.push(format!("source `{}`: file `{pattern}` not found (looked for `{full_s}`)", source.name));
+            }
+        }
+        files.sort();
+        files.dedup();
+        all.push(files);
+    }
+    if !missing.is_empty() {
+        bail!(
+            "{} input path{} of `{}` cannot be read:\n  {}\nfix the `paths` of these sources, or remove them",
+            missing.len(),
+            if missing.len() == 1 { "" } else { "s" },
+            config.path.display(),
+            missing.join("\n  ")
+        );
+    }
+    Ok(all)
+}
+
+/// `path` relative to `dir` when it lies under it, with `/` separators.
+fn display(dir: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(dir).unwrap_or(path);
+    let rel = rel.strip_prefix("./").unwrap_or(rel);
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Reads every source of the config.
+pub fn run(config: &Config) -> anyhow::Result<Ingest> {
+    let resolved = resolve(config)?;
+    let mut jobs = Vec::new();
+    for (s, files) in resolved.iter().enumerate() {
+        for (display, abs) in files {
+            jobs.push((s as u32, display.clone(), abs.clone()));
+        }
+    }
+    // Each file is read on its own; results keep their job order.
+    let read: Vec<anyhow::Result<FileData>> = jobs
+        .par_iter()
+        .enumerate()
+        .map(|(i, (s, _, abs))| read_file(abs, *s, i as u32))
+        .collect();
+    let mut datas = Vec::with_capacity(read.len());
+    for r in read {
+        datas.push(r?);
+    }
+
+    let mut ingest = Ingest::default();
+    for (job, data) in jobs.iter().zip(&datas) {
+        ingest.files.push(FileReport {
+            source: job.0,
+            path: job.1.clone(),
+            abs: job.2.clone(),
+            sha256: data.sha256.clone(),
+            bytes: data.bytes,
+            lines: data.chain.len() as u64,
+            events: data.events.len() as u64,
+            quarantined: data.quarantine.len() as u64,
+        });
+    }
+    for (s, source) in config.sources.iter().enumerate() {
+        // Stream order: by the first readable seq, then path (`INTEGRITY.md` §1).
+        let mut order: Vec<u32> = (0..jobs.len() as u32).filter(|&i| jobs[i as usize].0 == s as u32).collect();
+        order.sort_by(|&a, &b| {
+            let key = |i: u32| {
+                let d = &datas[i as usize];
+                (d.chain.iter().find_map(|l| l.fields.seq).unwrap_or(u64::MAX), jobs[i as usize].1.clone())
+            };
+            key(a).cmp(&key(b))
+        });
+        let anchor = match &source.anchor {
+            Some(hex_anchor) => {
+                let mut a = [0u8; 32];
+                hex::decode_to_slice(hex_anchor, &mut a).context("anchor was validated as 64 hex digits")?;
+                a
+            }
+            None => [0u8; 32],
+        };
+        let chain = if source.chain == ChainMode::None {
+            ChainResult::default()
+        } else {
+            let lines = order.iter().flat_map(|&i| datas[i as usize].chain.iter());
+            chain::verify(lines, anchor, source.first_seq, source.chain == ChainMode::Required)
+        };
+        let (mut lines, mut events, mut quarantined) = (0, 0, 0);
+        for &i in &order {
+            let f = &ingest.files[i as usize];
+            lines += f.lines;
+            events += f.events;
+            quarantined += f.quarantined;
+        }
+        ingest.sources.push(SourceReport {
+            name: source.name.clone(),
+            format: source.format.clone(),
+            chain_mode: source.chain,
+            files: order,
+            lines,
+            events,
+            quarantined,
+            chain,
+        });
+    }
+    // Move events and quarantine out in (source, stream order, line) order.
+    let order: Vec<u32> = ingest.sources.iter().flat_map(|s| s.files.clone()).collect();
+    let mut datas: Vec<Option<FileData>> = datas.into_iter().map(Some).collect();
+    for i in order {
+        let data = datas[i as usize].take().expect("each file once");
+        ingest.events.extend(data.events);
+        ingest.quarantine.extend(data.quarantine);
+    }
+    debug_assert_eq!(ingest.lines(), ingest.events.len() as u64 + ingest.quarantine.len() as u64);
+    Ok(ingest)
+}
+
+struct FileData {
+    sha256: String,
+    bytes: u64,
+    chain: Vec<ChainLine>,
+    events: Vec<Event>,
+    quarantine: Vec<Quarantined>,
+}
+
+/// Block size for reading: large enough to amortise, small enough to stream.
+const BLOCK: usize = 8 << 20;
+
+fn read_file(path: &Path, source: u32, file: u32) -> anyhow::Result<FileData> {
+    let mut f = File::open(path).with_context(|| format!("cannot open `{}`", path.display()))?;
+    let mut hasher = Sha256::new();
+    let mut out = FileData { sha256: String::new(), bytes: 0, chain: Vec::new(), events: Vec::new(), quarantine: Vec::new() };
+    let mut buf: Vec<u8> = Vec::with_capacity(BLOCK);
+    let mut line_no = 0u64;
+    let mut offset = 0u64; // file offset of buf[0]
+    let mut eof = false;
+    while !eof {
+        // Fill the buffer up to BLOCK more bytes.
+        let start = buf.len();
+        buf.resize(start + BLOCK, 0);
+        let mut filled = start;
+        while filled < buf.len() {
+            let n = f.read(&mut buf[filled..]).with_context(|| format!("cannot read `{}`", path.display()))?;
+            if n == 0 {
+                eof = true;
+                break;
+            }
+            filled += n;
+        }
+        buf.truncate(filled);
+        hasher.update(&buf[start..]);
+        out.bytes += (filled - start) as u64;
+        // Whole lines in this block; at EOF the remainder is a last line without LF.
+        let cut = if eof {
+            buf.len()
+        } else {
+            match memchr::memrchr(b'\n', &buf) {
+                Some(i) => i + 1,
+                None => continue, // a line longer than the buffer: read on
+            }
+        };
+        let block = &buf[..cut];
+        let mut spans = Vec::new();
+        let mut pos = 0usize;
+        for nl in memchr::memchr_iter(b'\n', block) {
+            spans.push((pos, nl));
+            pos = nl + 1;
+        }
+        if pos < block.len() {
+            spans.push((pos, block.len())); // last line without LF
+        }
+        let first = line_no;
+        line_no += spans.len() as u64;
+        let parsed: Vec<(ChainLine, Result<Event, Quarantined>)> = spans
+            .par_iter()
+            .enumerate()
+            .with_min_len(256)
+            .map(|(j, &(a, b))| {
+                let bytes = &block[a..b];
+                let origin = Origin {
+                    source,
+                    file,
+                    line: first + j as u64 + 1,
+                    offset: offset + a as u64,
+                    len: (b - a) as u64,
+                };
+                let hash: [u8; 32] = Sha256::digest(bytes).into();
+                let p = jsonl::parse_line(bytes, origin);
+                let result = p.result.map_err(|r| Quarantined { origin, column: r.column, reason: r.reason });
+                (ChainLine { file, line: origin.line, hash, fields: p.chain }, result)
+            })
+            .collect();
+        for (c, r) in parsed {
+            out.chain.push(c);
+            match r {
+                Ok(e) => out.events.push(e),
+                Err(q) => out.quarantine.push(q),
+            }
+        }
+        offset += cut as u64;
+        buf.drain(..cut);
+    }
+    out.sha256 = hex::encode(hasher.finalize());
+    Ok(out)
+}

@@ -1,0 +1,19 @@
+//! trailbook: machine-learning audit logs → evidence a regulator can trust.
+//!
+//! The pipeline (`ARCHITECTURE.md`): [`config`] → [`ingest`] → [`model`] → [`graph`] →
+//! [`checks`] → report. Every stage's output is `Serialize`, so `trailbook check --emit
+//! model|graph|findings` can dump any boundary as JSON.
+
+pub mod checks;
+pub mod cli;
+pub mod config;
+pub mod diag;
+pub mod event;
+pub mod graph;
+pub mod ingest;
+pub mod model;
+pub mod report;
+pub mod time;
+pub mod synth;
+#[cfg(test)]
+pub mod testing;

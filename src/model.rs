@@ -1,0 +1,354 @@
+//! Stage `model`: events → entities with their timelines, at the report's as-of time.
+//!
+//! - Duplicate ids (LOG-05): the first occurrence (sources in config order, then line) is the
+//!   event; the others are kept as evidence only.
+//! - Events sort by `ts`, then `recorded_ts` (missing first), then source, file and line
+//!   (`RULES.md` §2.1); the sort is stable over ingest order, which is source, file, line.
+//! - The as-of view is the prefix of events with `ts ≤ T`.
+//! - Corrections (`supersedes`, LOG-07) are overlays: the original stays in `events`, marked as
+//!   superseded, and every rule outside LOG reads the correcting event instead.
+//! - Entities are keyed by node id in a `BTreeMap`, so every walk over them is in byte order.
+//!   Anything referenced but never registered is an entity marked unresolved.
+
+use std::collections::{BTreeMap, HashMap};
+
+use jiff::Timestamp;
+use rayon::prelude::*;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::event::{EntityType, Event, NodeId, Origin};
+use crate::ingest::Ingest;
+
+/// An entity: a node of the lineage graph with the events that register, concern or name it.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Entity {
+    pub node: NodeId,
+    /// Registering events (indices into `Model::events`), in event order.
+    pub registered: Vec<u32>,
+    /// Every effective event whose subject is this entity or that references it, in event order.
+    pub timeline: Vec<u32>,
+    pub unresolved: bool,
+}
+
+/// Another line carrying an id already taken (LOG-05).
+#[derive(Clone, Debug, Serialize)]
+pub struct Duplicate {
+    pub id: String,
+    /// The event that holds the id.
+    pub first: Origin,
+    pub other: Origin,
+    /// The content (canonical JSON without `seq`, `prev`) is the same.
+    pub identical: bool,
+}
+
+/// A correction that is not applied cleanly (LOG-07).
+#[derive(Clone, Debug, Serialize)]
+pub struct CorrectionIssue {
+    /// Index of the correcting event.
+    pub event: u32,
+    /// LOG-07 check letter.
+    pub check: &'static str,
+    pub message: String,
+    /// Another event of the evidence (the target, or the competing correction).
+    pub other: Option<u32>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Model {
+    #[serde(serialize_with = "ser_ts")]
+    pub as_of: Timestamp,
+    /// Where the as-of time came from.
+    pub as_of_source: &'static str,
+    /// Every event, sorted.
+    pub events: Vec<Event>,
+    /// Number of events with `ts ≤ as_of` (they are a prefix of `events`).
+    pub in_view: usize,
+    /// For each event, the event that replaces it (corrections), if any.
+    pub superseded_by: Vec<Option<u32>>,
+    pub duplicates: Vec<Duplicate>,
+    pub corrections: Vec<CorrectionIssue>,
+    pub entities: BTreeMap<NodeId, Entity>,
+    #[serde(skip)]
+    by_id: HashMap<String, u32>,
+}
+
+fn ser_ts<S: serde::Serializer>(ts: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&crate::time::fmt(*ts))
+}
+
+/// Where T came from, in precedence order (`RULES.md` §2.1): never the wall clock.
+pub fn resolve_as_of(
+    flag: Option<Timestamp>,
+    config: Option<Timestamp>,
+    latest_event: Option<Timestamp>,
+) -> anyhow::Result<(Timestamp, &'static str)> {
+    if let Some(t) = flag {
+        return Ok((t, "--as-of"));
+    }
+    if let Some(t) = config {
+        return Ok((t, "[report] as_of"));
+    }
+    if let Ok(epoch) = std::env::var("SOURCE_DATE_EPOCH") {
+        let secs: i64 = epoch
+            .trim()
+            .parse()
+            .map_err(|_| anyhow::anyhow!("SOURCE_DATE_EPOCH=`{epoch}` is not a number of seconds"))?;
+        let t = Timestamp::from_second(secs).map_err(|e| anyhow::anyhow!("SOURCE_DATE_EPOCH=`{epoch}`: {e}"))?;
+        return Ok((t, "SOURCE_DATE_EPOCH"));
+    }
+    Ok((latest_event.unwrap_or(Timestamp::UNIX_EPOCH), "latest event"))
+}
+
+impl Model {
+    /// Builds the model; takes the events out of `ingest`.
+    pub fn build(ingest: &mut Ingest, as_of_flag: Option<Timestamp>, as_of_config: Option<Timestamp>) -> anyhow::Result<Model> {
+        let raw = std::mem::take(&mut ingest.events);
+        // Duplicates: the first in ingest order keeps the id.
+        let mut first: HashMap<String, Origin> = HashMap::with_capacity(raw.len());
+        let mut events = Vec::with_capacity(raw.len());
+        let mut dups = Vec::new();
+        for e in raw {
+            match first.get(&e.id) {
+                Some(orig) => dups.push((e.id.clone(), *orig, e.origin)),
+                None => {
+                    first.insert(e.id.clone(), e.origin);
+                    events.push(e);
+                }
+            }
+        }
+        drop(first);
+        let duplicates = dups
+            .into_par_iter()
+            .map(|(id, first, other)| {
+                let identical = same_content(ingest, &first, &other);
+                Duplicate { id, first, other, identical }
+            })
+            .collect();
+
+        events.par_sort_by(|a, b| (a.ts, a.recorded_ts).cmp(&(b.ts, b.recorded_ts)));
+        let latest = events.iter().map(|e| e.ts).max();
+        let (as_of, as_of_source) = resolve_as_of(as_of_flag, as_of_config, latest)?;
+        let in_view = events.partition_point(|e| e.ts <= as_of);
+        let by_id: HashMap<String, u32> = events.iter().enumerate().map(|(i, e)| (e.id.clone(), i as u32)).collect();
+
+        let mut model = Model {
+            as_of,
+            as_of_source,
+            superseded_by: vec![None; events.len()],
+            events,
+            in_view,
+            duplicates,
+            corrections: Vec::new(),
+            entities: BTreeMap::new(),
+            by_id,
+        };
+        model.apply_corrections();
+        model.build_entities();
+        Ok(model)
+    }
+
+    /// The events of the as-of view, originals of corrections included (what LOG rules read).
+    pub fn view_all(&self) -> impl Iterator<Item = (u32, &Event)> {
+        self.events[..self.in_view].iter().enumerate().map(|(i, e)| (i as u32, e))
+    }
+
+    /// The effective events of the as-of view: corrections applied (what other rules read).
+    pub fn current(&self) -> impl Iterator<Item = (u32, &Event)> {
+        self.view_all().filter(|(i, _)| self.superseded_by[*i as usize].is_none())
+    }
+
+    /// The effective events of one kind.
+    pub fn of_kind<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = (u32, &'a Event)> {
+        self.current().filter(move |(_, e)| e.kind == kind)
+    }
+
+    pub fn event(&self, i: u32) -> &Event {
+        &self.events[i as usize]
+    }
+
+    /// An event of the as-of view by id.
+    pub fn by_id(&self, id: &str) -> Option<u32> {
+        self.by_id.get(id).copied().filter(|&i| (i as usize) < self.in_view)
+    }
+
+    pub fn entity(&self, node: &NodeId) -> Option<&Entity> {
+        self.entities.get(node)
+    }
+
+    /// The latest registering event of an entity ("entity state", `RULES.md` §2.1).
+    pub fn state(&self, node: &NodeId) -> Option<&Event> {
+        self.entities.get(node).and_then(|e| e.registered.last()).map(|&i| self.event(i))
+    }
+
+    /// The first registering event of an entity.
+    pub fn first_registration(&self, node: &NodeId) -> Option<&Event> {
+        self.entities.get(node).and_then(|e| e.registered.first()).map(|&i| self.event(i))
+    }
+
+    /// Effective events of `kind` whose subject is `node`, in event order.
+    pub fn about<'a>(&'a self, node: &'a NodeId, kind: &'a str) -> impl Iterator<Item = (u32, &'a Event)> {
+        self.entities
+            .get(node)
+            .into_iter()
+            .flat_map(|e| e.timeline.iter())
+            .map(|&i| (i, self.event(i)))
+            .filter(move |(_, e)| e.kind == kind && e.subject.as_ref().is_some_and(|s| s.node() == *node))
+    }
+
+    /// The system of an event (`RULES.md` §2.2, first clause): its envelope `system`, else that of
+    /// its subject's registering event.
+    pub fn system_of_event<'a>(&'a self, e: &'a Event) -> Option<&'a str> {
+        e.system.as_deref().or_else(|| {
+            let node = e.subject_node()?;
+            self.state(&node).and_then(|r| r.system.as_deref())
+        })
+    }
+
+    fn apply_corrections(&mut self) {
+        let n = self.in_view;
+        let mut target_of: Vec<Option<u32>> = vec![None; n];
+        for i in 0..n {
+            let e = &self.events[i];
+            let Some(t) = e.supersedes.as_deref() else { continue };
+            let issue = |check, message: String, other| CorrectionIssue { event: i as u32, check, message, other };
+            if t == e.id {
+                self.corrections.push(issue("d", format!("`{}` supersedes itself; not applied", e.id), None));
+                continue;
+            }
+            let Some(ti) = self.by_id(t) else {
+                self.corrections.push(issue(
+                    "b",
+                    format!("`{}` supersedes `{t}`, which is not an event of this report (unknown, quarantined or after the as-of time); not applied", e.id),
+                    None,
+                ));
+                continue;
+            };
+            let target = &self.events[ti as usize];
+            if target.kind != e.kind {
+                self.corrections.push(issue(
+                    "c",
+                    format!("`{}` ({}) supersedes `{t}` of another kind ({}); not applied", e.id, e.kind, target.kind),
+                    Some(ti),
+                ));
+                continue;
+            }
+            target_of[i] = Some(ti);
+        }
+        // Cycles: following `supersedes` from a correction comes back to it.
+        for start in 0..n {
+            if target_of[start].is_none() {
+                continue;
+            }
+            let mut seen = vec![start];
+            let mut cur = start;
+            while let Some(t) = target_of[cur] {
+                let t = t as usize;
+                if t == start {
+                    for &c in &seen {
+                        let e = &self.events[c];
+                        self.corrections.push(CorrectionIssue {
+                            event: c as u32,
+                            check: "d",
+                            message: format!("`{}` is part of a cycle of corrections; not applied", e.id),
+                            other: None,
+                        });
+                    }
+                    for &c in &seen {
+                        target_of[c] = None;
+                    }
+                    break;
+                }
+                if seen.contains(&t) {
+                    break;
+                }
+                seen.push(t);
+                cur = t;
+            }
+        }
+        for i in 0..n {
+            let Some(t) = target_of[i] else { continue };
+            let e = &self.events[i];
+            if e.reason.as_deref().is_none_or(str::is_empty) {
+                self.corrections.push(CorrectionIssue {
+                    event: i as u32,
+                    check: "a",
+                    message: format!("correction `{}` of `{}` gives no `reason` (it is still applied)", e.id, self.events[t as usize].id),
+                    other: Some(t),
+                });
+            }
+            // Events are in order, so a later correction of the same original replaces the earlier.
+            if let Some(prev) = self.superseded_by[t as usize] {
+                self.corrections.push(CorrectionIssue {
+                    event: i as u32,
+                    check: "e",
+                    message: format!(
+                        "`{}` is corrected twice, by `{}` and later by `{}`; the later applies",
+                        self.events[t as usize].id, self.events[prev as usize].id, e.id
+                    ),
+                    other: Some(prev),
+                });
+                self.superseded_by[prev as usize] = Some(i as u32);
+            }
+            self.superseded_by[t as usize] = Some(i as u32);
+        }
+        self.corrections.sort_by_key(|c| (c.event, c.check));
+        self.corrections.dedup_by_key(|c| (c.event, c.check));
+    }
+
+    fn build_entities(&mut self) {
+        let mut entities: BTreeMap<NodeId, Entity> = BTreeMap::new();
+        let mut touch = |node: &NodeId, i: u32, registers: bool| {
+            let ent = entities.entry(node.clone()).or_insert_with(|| Entity { node: node.clone(), ..Entity::default() });
+            if registers {
+                ent.registered.push(i);
+            }
+            if ent.timeline.last() != Some(&i) {
+                ent.timeline.push(i);
+            }
+        };
+        for (i, e) in self.events[..self.in_view].iter().enumerate() {
+            if self.superseded_by[i].is_some() {
+                continue;
+            }
+            let i = i as u32;
+            if let Some(node) = e.subject_node() {
+                touch(&node, i, e.is_registering());
+            }
+            for r in &e.refs {
+                touch(&r.target, i, false);
+            }
+        }
+        let registered_models: std::collections::BTreeSet<String> = entities
+            .values()
+            .filter(|e| e.node.entity_type() == Some(EntityType::ModelVersion) && !e.registered.is_empty())
+            .filter_map(|e| e.node.id().rsplit_once('@').map(|(m, _)| m.to_string()))
+            .collect();
+        for ent in entities.values_mut() {
+            ent.unresolved = match ent.node.entity_type() {
+                Some(EntityType::Job | EntityType::Resource) => false,
+                Some(EntityType::Model) => !registered_models.contains(ent.node.id()),
+                Some(_) => ent.registered.is_empty(),
+                None => true,
+            };
+        }
+        self.entities = entities;
+    }
+}
+
+/// Same content per LOG-05: the objects without `seq` and `prev`, keys sorted (serde_json's map
+/// is ordered), compared as canonical JSON.
+fn same_content(ingest: &Ingest, a: &Origin, b: &Origin) -> bool {
+    let canon = |o: &Origin| -> Option<String> {
+        let bytes = ingest.line_bytes(o).ok()?;
+        let mut v: Value = serde_json::from_slice(&bytes).ok()?;
+        let obj = v.as_object_mut()?;
+        obj.remove("seq");
+        obj.remove("prev");
+        serde_json::to_string(&v).ok()
+    };
+    match (canon(a), canon(b)) {
+        (Some(x), Some(y)) => x == y,
+        _ => false,
+    }
+}

@@ -1,0 +1,149 @@
+//! Reports of `trailbook check`: text for people, JSON, SARIF 2.1.0 and JUnit XML for machines.
+//!
+//! Every format is rendered from the same [`Report`], sorted at the checks boundary, so the same
+//! inputs and as-of time give the same bytes.
+
+pub mod junit;
+pub mod sarif;
+pub mod text;
+
+use serde::Serialize;
+
+use crate::checks::{Finding, Findings, RuleRun};
+use crate::ingest::Ingest;
+use crate::model::Model;
+
+/// What a check run says, for every output format.
+pub struct Report<'a> {
+    pub config_path: &'a str,
+    pub ingest: &'a Ingest,
+    pub model: &'a Model,
+    pub findings: &'a Findings,
+    pub packs: Vec<String>,
+    pub evidence_limit: usize,
+}
+
+#[derive(Serialize)]
+struct SourceSummary<'a> {
+    name: &'a str,
+    format: &'a str,
+    chain: &'static str,
+    files: usize,
+    lines: u64,
+    events: u64,
+    quarantined: u64,
+    chained_lines: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    head: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_seq: Option<u64>,
+}
+
+#[derive(Serialize)]
+struct Counts {
+    deny: usize,
+    warn: usize,
+    info: usize,
+    waived: usize,
+}
+
+#[derive(Serialize)]
+struct Summary<'a> {
+    tool: &'static str,
+    version: &'static str,
+    as_of: String,
+    as_of_source: &'static str,
+    packs: &'a [String],
+    lines: u64,
+    events: u64,
+    quarantined: u64,
+    duplicates: usize,
+    events_after_as_of: usize,
+    sources: Vec<SourceSummary<'a>>,
+    findings: Counts,
+    rules: &'a [RuleRun],
+    not_implemented: &'a [String],
+    disabled: &'a [String],
+    passed: bool,
+}
+
+/// The check JSON of `ARCHITECTURE.md`: `{"summary": {...}, "findings": [...]}`.
+#[derive(Serialize)]
+struct CheckJson<'a> {
+    summary: Summary<'a>,
+    findings: &'a [Finding],
+}
+
+impl Report<'_> {
+    fn summary(&self) -> Summary<'_> {
+        let f = self.findings;
+        Summary {
+            tool: "trailbook",
+            version: env!("CARGO_PKG_VERSION"),
+            as_of: crate::time::fmt(self.model.as_of),
+            as_of_source: self.model.as_of_source,
+            packs: &self.packs,
+            lines: self.ingest.lines(),
+            events: self.ingest.sources.iter().map(|s| s.events).sum(),
+            quarantined: self.ingest.quarantine.len() as u64,
+            duplicates: self.model.duplicates.len(),
+            events_after_as_of: self.model.events.len() - self.model.in_view,
+            sources: self
+                .ingest
+                .sources
+                .iter()
+                .map(|s| SourceSummary {
+                    name: &s.name,
+                    format: &s.format,
+                    chain: s.chain_mode.as_str(),
+                    files: s.files.len(),
+                    lines: s.lines,
+                    events: s.events,
+                    quarantined: s.quarantined,
+                    chained_lines: s.chain.chained_lines,
+                    head: s.chain.head.as_deref(),
+                    last_seq: s.chain.last_seq,
+                })
+                .collect(),
+            findings: Counts { deny: f.count("deny"), warn: f.count("warn"), info: f.count("info"), waived: f.count("waived") },
+            rules: &f.rules,
+            not_implemented: &f.not_implemented,
+            disabled: &f.disabled,
+            passed: !f.failed(),
+        }
+    }
+
+    /// `check --format json`.
+    pub fn json(&self) -> String {
+        let doc = CheckJson { summary: self.summary(), findings: &self.findings.findings };
+        let mut s = serde_json::to_string_pretty(&doc).expect("report serializes");
+        s.push('\n');
+        s
+    }
+
+    /// One line of counts, printed after every run.
+    pub fn counts_line(&self) -> String {
+        let i = self.ingest;
+        let f = self.findings;
+        format!(
+            "read {} lines from {} source{} ({} file{}): {} events, {} quarantined; findings: {} deny, {} warn, {} info, {} waived",
+            i.lines(),
+            i.sources.len(),
+            plural(i.sources.len()),
+            i.files.len(),
+            plural(i.files.len()),
+            i.sources.iter().map(|s| s.events).sum::<u64>(),
+            i.quarantine.len(),
+            f.count("deny"),
+            f.count("warn"),
+            f.count("info"),
+            f.count("waived"),
+        )
+    }
+}
+
+pub fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+pub mod rules;
