@@ -71,7 +71,61 @@ struct Summary<'a> {
 #[derive(Serialize)]
 struct CheckJson<'a> {
     summary: Summary<'a>,
-    findings: &'a [Finding],
+    findings: Vec<CheckFinding<'a>>,
+}
+
+/// A finding as `check --format json` writes it (`RULES.md` §6.1): evidence without column and note.
+#[derive(Serialize)]
+struct CheckFinding<'a> {
+    id: &'a str,
+    rule: &'a str,
+    level: &'a str,
+    title: &'a str,
+    message: &'a str,
+    subject: &'a str,
+    discriminator: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    count: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    integrity: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    waiver: Option<&'a crate::checks::WaiverRef>,
+    evidence: Vec<CheckEvidence<'a>>,
+    packs: &'a [String],
+    clauses: &'a [String],
+}
+
+#[derive(Serialize)]
+struct CheckEvidence<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    event: Option<&'a str>,
+    source: &'a str,
+    path: &'a str,
+    line: u64,
+}
+
+impl<'a> From<&'a Finding> for CheckFinding<'a> {
+    fn from(f: &'a Finding) -> Self {
+        CheckFinding {
+            id: &f.id,
+            rule: &f.rule,
+            level: &f.level,
+            title: &f.title,
+            message: &f.message,
+            subject: &f.subject,
+            discriminator: &f.discriminator,
+            count: f.count,
+            integrity: f.integrity,
+            waiver: f.waiver.as_ref(),
+            evidence: f
+                .evidence
+                .iter()
+                .map(|e| CheckEvidence { event: e.event.as_deref(), source: &e.source, path: &e.path, line: e.line })
+                .collect(),
+            packs: &f.packs,
+            clauses: &f.clauses,
+        }
+    }
 }
 
 impl Report<'_> {
@@ -115,7 +169,7 @@ impl Report<'_> {
 
     /// `check --format json`.
     pub fn json(&self) -> String {
-        let doc = CheckJson { summary: self.summary(), findings: &self.findings.findings };
+        let doc = CheckJson { summary: self.summary(), findings: self.findings.findings.iter().map(CheckFinding::from).collect() };
         let mut s = serde_json::to_string_pretty(&doc).expect("report serializes");
         s.push('\n');
         s
