@@ -453,3 +453,182 @@ impl Rule for Log07 {
         Outcome::evaluated(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use crate::testing::{chain, check, check_events, ev, with};
+
+    fn access(id: &str, ts: &str) -> serde_json::Value {
+        ev(id, ts, "access", "resource:r", json!({"action": "read", "result": "success"}))
+    }
+
+    fn k(s: &str, d: &str, l: &str) -> (String, String, String) {
+        (s.to_string(), d.to_string(), l.to_string())
+    }
+
+    #[test]
+    fn log01_unknown_kinds_lag_skew_and_identity() {
+        let late = with(access("e2", "2026-03-01T10:00:00Z"), "recorded_ts", json!("2026-03-01T10:20:00Z"));
+        let early = with(access("e3", "2026-03-02T10:00:00Z"), "recorded_ts", json!("2026-03-02T09:00:00Z"));
+        let ok = with(access("e4", "2026-03-02T11:00:00Z"), "recorded_ts", json!("2026-03-02T11:00:02Z"));
+        let custom = ev("e5", "2026-03-02T12:00:00Z", "custom.thing", "resource:r", json!({}));
+        let model = ev("e6", "2026-03-02T13:00:00Z", "model.registered", "model_version:m@2", json!({"model": "m", "version": "1"}));
+        let ds = ev("e7", "2026-03-02T13:00:00Z", "dataset.registered", "dataset:ns/loans@1", json!({"name": "loans", "version": "1"}));
+        let case = check_events(&[access("e1", "2026-03-01T09:00:00Z"), late, early, ok, custom, model, ds], "");
+        assert_eq!(
+            case.keys("LOG-01"),
+            [
+                k("event:e6", "d", "warn"),
+                k("source:main", "a|custom.thing", "warn"),
+                k("source:main", "b|2026-03-01", "warn"),
+                k("source:main", "c|2026-03-02", "warn"),
+            ]
+        );
+        let lag = case.of("LOG-01").into_iter().find(|f| f.discriminator.starts_with('b')).unwrap();
+        assert_eq!((lag.evidence[0].path.as_str(), lag.evidence[0].line), ("main.jsonl", 2));
+        assert_eq!(lag.count, Some(1));
+    }
+
+    #[test]
+    fn log02_reports_break_gap_and_repeat_with_locations() {
+        let events: Vec<_> = (1..=6).map(|i| access(&format!("e{i}"), &format!("2026-03-01T0{i}:00:00Z"))).collect();
+        let text = chain(&events);
+        let clean = check(&[("main", text.clone())], "");
+        assert!(clean.of("LOG-02").is_empty());
+        // One byte of line 2 edited: the break shows at line 3. Line 5 removed: a gap at old line 6.
+        let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+        lines[1] = lines[1].replace("\"read\"", "\"reaD\"");
+        lines.remove(4);
+        let case = check(&[("main", lines.join("\n") + "\n")], "");
+        assert_eq!(case.keys("LOG-02"), [k("source:main", "a|3", "deny"), k("source:main", "a|5", "deny"), k("source:main", "b|5", "deny")]);
+        let brk = &case.of("LOG-02")[0];
+        assert_eq!((brk.evidence[0].path.as_str(), brk.evidence[0].line, brk.evidence[0].column), ("main.jsonl", 3, Some(17)));
+        assert!(brk.message.contains("expected prev"), "{}", brk.message);
+        assert_eq!(brk.integrity, Some("unverified"));
+        // A replayed line is a repeat.
+        let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+        lines.insert(3, lines[2].clone());
+        let case = check(&[("main", lines.join("\n") + "\n")], "");
+        assert!(case.keys("LOG-02").contains(&k("source:main", "c|4", "deny")), "{:?}", case.keys("LOG-02"));
+    }
+
+    #[test]
+    fn log02_unchained_lines_and_sources() {
+        let mut text = chain(&[access("e1", "2026-03-01T01:00:00Z")]);
+        text.push_str(&serde_json::to_string(&access("e2", "2026-03-01T02:00:00Z")).unwrap());
+        text.push('\n');
+        let case = check(&[("main", text.clone())], "");
+        assert_eq!(case.keys("LOG-02"), [k("source:main", "d|2", "deny")]);
+        let dir_case = check(&[("main", text)], "");
+        assert_eq!(dir_case.of("LOG-02")[0].count, Some(1));
+        // chain = "none" is reported as info (e), and the rule cannot judge anything else.
+        let plain = serde_json::to_string(&access("e1", "2026-03-01T01:00:00Z")).unwrap() + "\n";
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.jsonl"), plain).unwrap();
+        std::fs::write(
+            dir.path().join("trailbook.toml"),
+            "[[source]]\nname = \"a\"\nformat = \"trailbook-jsonl\"\npaths = [\"a.jsonl\"]\nchain = \"none\"\n",
+        )
+        .unwrap();
+        let loaded = crate::cli::load(&dir.path().join("trailbook.toml"), None).unwrap();
+        let f = crate::checks::run(&loaded.model, &loaded.graph, &loaded.config, &loaded.ingest);
+        let log02: Vec<_> = f.findings.iter().filter(|f| f.rule == "LOG-02").map(|f| (f.discriminator.as_str(), f.level.as_str())).collect();
+        assert_eq!(log02, [("e", "info")]);
+    }
+
+    #[test]
+    fn log05_duplicates_differ_or_match() {
+        let a = access("dup", "2026-03-01T01:00:00Z");
+        let b = with(access("dup", "2026-03-01T01:00:00Z"), "attrs", json!({"action": "export"}));
+        let case = check(&[("one", chain(&[a.clone(), access("x", "2026-03-01T02:00:00Z")])), ("two", chain(&[a, b]))], "");
+        assert_eq!(case.keys("LOG-05"), [k("event:dup", "a", "deny"), k("event:dup", "b", "info")]);
+        let f = case.of("LOG-05").into_iter().find(|f| f.discriminator == "a").unwrap();
+        let places: Vec<_> = f.evidence.iter().map(|e| (e.path.as_str(), e.line)).collect();
+        assert_eq!(places, [("one.jsonl", 1), ("two.jsonl", 2)]);
+        assert_eq!(case.loaded.model.events.len(), 2, "the duplicate is not an event");
+    }
+
+    #[test]
+    fn log06_counts_and_locates_every_quarantined_line() {
+        let good = access("e1", "2026-03-01T01:00:00Z");
+        let bad_ts = with(access("e2", "2026-03-01T02:00:00Z"), "ts", json!("yesterday"));
+        let no_actor = {
+            let mut e = access("e3", "2026-03-01T03:00:00Z");
+            e.as_object_mut().unwrap().remove("actor");
+            e
+        };
+        let mut text = chain(&[good, bad_ts, no_actor]);
+        text.push_str("{\"seq\":4,\"truncated\n\u{1}\n");
+        let case = check(&[("main", text)], "");
+        assert_eq!(case.keys("LOG-06"), [k("source:main", "", "deny")]);
+        let f = &case.of("LOG-06")[0];
+        assert_eq!(f.count, Some(4));
+        let lines: Vec<_> = f.evidence.iter().map(|e| e.line).collect();
+        assert_eq!(lines, [2, 3, 4, 5]);
+        assert!(f.message.contains("1 × bad `ts`"), "{}", f.message);
+        assert_eq!(case.loaded.ingest.lines(), 5);
+        assert_eq!(case.loaded.ingest.events.len() + case.loaded.model.events.len(), 1);
+        let allowed = check(&[("main", chain(&[with(access("e2", "2026-03-01T02:00:00Z"), "ts", json!("soon"))]))], "[policy.params.LOG-06]\nallow = 1\n");
+        assert_eq!(allowed.keys("LOG-06"), [k("source:main", "", "info")]);
+    }
+
+    #[test]
+    fn log07_corrections() {
+        let orig = ev("reg-1", "2026-03-01T01:00:00Z", "model.registered", "model_version:m@1", json!({"model": "m", "version": "1"}));
+        let fix_no_reason = with(
+            ev("reg-1b", "2026-03-02T01:00:00Z", "model.registered", "model_version:m@1", json!({"model": "m", "version": "1", "owner": "o"})),
+            "supersedes",
+            json!("reg-1"),
+        );
+        let dangling = with(access("acc-2", "2026-03-02T02:00:00Z"), "supersedes", json!("nope"));
+        let other_kind = with(with(access("acc-3", "2026-03-02T03:00:00Z"), "supersedes", json!("reg-1")), "reason", json!("x"));
+        let selfref = with(with(access("acc-4", "2026-03-02T04:00:00Z"), "supersedes", json!("acc-4")), "reason", json!("x"));
+        let case = check_events(&[orig, fix_no_reason, dangling, other_kind, selfref], "");
+        assert_eq!(
+            case.keys("LOG-07"),
+            [
+                k("event:acc-2", "b", "deny"),
+                k("event:acc-3", "c", "warn"),
+                k("event:acc-4", "d", "deny"),
+                k("event:reg-1b", "a", "warn"),
+            ]
+        );
+        // The correction applies: the model's state of m@1 is the correcting event.
+        let node = crate::event::NodeId::parse("model_version:m@1").unwrap();
+        assert_eq!(case.loaded.model.state(&node).unwrap().id, "reg-1b");
+        let clean = check_events(&[access("a", "2026-03-01T01:00:00Z")], "");
+        assert!(matches!(clean.status("LOG-07"), Some(crate::checks::Status::NotEvaluable(_))));
+    }
+
+    #[test]
+    fn log08_waivers_waive_expire_and_are_judged() {
+        // A duplicate id gives a LOG-05 (a) deny finding to waive.
+        let a = access("dup", "2026-03-01T01:00:00Z");
+        let b = with(access("dup", "2026-03-01T01:00:00Z"), "attrs", json!({"action": "export"}));
+        let waiver = |id: &str, expires: &str, approver: &str| {
+            let mut w = ev(id, "2026-03-01T00:00:00Z", "waiver.granted", "resource:waivers", json!({"rule": "LOG-05", "target": "event:dup", "reason": "known overlap", "approved_by": approver, "expires": expires}));
+            w["actor"] = json!({"id": "ops", "type": "human"});
+            w
+        };
+        let active = check_events(&[a.clone(), b.clone(), waiver("w1", "2026-12-31T00:00:00Z", "risk-head")], "");
+        let f = active.of("LOG-05").into_iter().find(|f| f.discriminator == "a").unwrap();
+        assert_eq!(f.level, "waived");
+        assert_eq!(f.waiver.as_ref().unwrap().level, crate::checks::Level::Deny);
+        assert!(!active.findings.failed());
+        assert!(active.keys("LOG-08").is_empty(), "{:?}", active.keys("LOG-08"));
+
+        let expired = check_events(&[a, b, waiver("w2", "2026-03-01T00:30:00Z", "ops")], "[policy.params.LOG-08]\nmax_duration = \"1 min\"\n");
+        assert_eq!(expired.of("LOG-05").into_iter().find(|f| f.discriminator == "a").unwrap().level, "deny");
+        assert_eq!(expired.keys("LOG-08"), [k("waiver:w2", "a", "warn"), k("waiver:w2", "c", "warn"), k("waiver:w2", "d", "warn")]);
+        let lapsed = &expired.of("LOG-08")[0];
+        assert!(lapsed.message.contains(&crate::checks::finding_id("LOG-05", "event:dup", "a")), "{}", lapsed.message);
+
+        let config_waiver = check_events(
+            &[access("x", "2026-03-01T01:00:00Z")],
+            "[[policy.waiver]]\nid = \"W-1\"\nrule = \"LOG-05\"\nreason = \"r\"\napproved_by = \"b\"\nexpires = \"2027-01-01\"\n",
+        );
+        assert_eq!(config_waiver.keys("LOG-08"), [k("waiver:W-1", "e", "info")]);
+    }
+}

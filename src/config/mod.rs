@@ -458,6 +458,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
     schema::walk_table(doc.get_ref(), 0..0, TOP, "", &mut problems);
     if problems.is_empty() {
         check_sources(doc.get_ref(), &mut problems);
+        check_levels(doc.get_ref(), &mut problems);
     }
     if !problems.is_empty() {
         problems.sort_by_key(|p| (p.span.start, p.span.end));
@@ -493,6 +494,24 @@ fn check_sources(doc: &DeTable<'_>, out: &mut Vec<Problem>) {
             && a.is_empty()
         {
             out.push(Problem { message: "`paths` is empty: give at least one file or glob".into(), span: paths.span() });
+        }
+    }
+}
+
+/// `"off"` disables a rule, but the baseline pack (LOG, LINK) always runs (`RULES.md` §4.4).
+fn check_levels(doc: &DeTable<'_>, out: &mut Vec<Problem>) {
+    let Some(DeValue::Table(policy)) = doc.get("policy").map(Spanned::get_ref) else { return };
+    let Some(DeValue::Table(levels)) = policy.get("levels").map(Spanned::get_ref) else { return };
+    let baseline = catalogue::pack("baseline").map(|p| p.rule_ids()).unwrap_or_default();
+    for (rule, level) in levels.iter() {
+        if let DeValue::String(l) = level.get_ref()
+            && l == "off"
+            && baseline.contains(&rule.get_ref().as_ref())
+        {
+            out.push(Problem {
+                message: format!("`{}` is in the baseline pack, which always runs; it cannot be turned off (set `info` instead)", rule.get_ref()),
+                span: level.span(),
+            });
         }
     }
 }
@@ -575,6 +594,13 @@ mod tests {
         assert!(p.contains("format `openlineage` is not supported by this version"), "{p}");
         let p = problems(&format!("{OK}{OK}")).join("\n");
         assert!(p.contains("source name `a` is used twice"), "{p}");
+    }
+
+    #[test]
+    fn baseline_rules_cannot_be_turned_off() {
+        let p = problems(&format!("{OK}[policy]\nlevels = {{ \"LOG-02\" = \"off\", \"MOD-01\" = \"off\" }}\n")).join("\n");
+        assert!(p.contains("`LOG-02` is in the baseline pack"), "{p}");
+        assert!(!p.contains("MOD-01"), "{p}");
     }
 
     #[test]

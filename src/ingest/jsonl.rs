@@ -399,7 +399,7 @@ mod tests {
         assert_eq!(r.column, OK.find("\"2026").unwrap() + 1);
         let r = reason(&OK.replace("\"env_x\"", "").replace("{\"id\":\"e1\"", "{\"id\":\"e1\",\"colour\":1"));
         assert_eq!(r.reason, "unknown top-level key `colour` (unknown keys belong in `attrs`)");
-        assert_eq!(r.column, 13);
+        assert_eq!(r.column, 12);
         assert!(reason(&OK[..50]).reason.starts_with("truncated JSON"));
         assert!(reason("[1,2]").reason.starts_with("invalid JSON"));
         assert!(reason("").reason.starts_with("empty line"));
