@@ -28,6 +28,12 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Write a commented trailbook.toml and a tiny chained example log into DIR.
+    Init {
+        /// The folder (created if needed).
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
     /// Read the sources, check them against the enabled policy packs; no site is written.
     Check {
         /// The config file.
@@ -149,6 +155,16 @@ fn out(text: &str) -> anyhow::Result<()> {
 
 fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
+        Command::Init { dir } => {
+            crate::init::run(&dir)?;
+            eprintln!(
+                "wrote `{}` and `{}`; next: trailbook check -c {}",
+                dir.join("trailbook.toml").display(),
+                dir.join("logs/app.jsonl").display(),
+                dir.join("trailbook.toml").display()
+            );
+            Ok(0)
+        }
         Command::Check { config, format, emit, as_of } => {
             let loaded = load(&config, as_of)?;
             let findings = checks::run(&loaded.model, &loaded.graph, &loaded.config, &loaded.ingest);

@@ -10,6 +10,7 @@ pub mod config;
 pub mod diag;
 pub mod event;
 pub mod graph;
+pub mod init;
 pub mod ingest;
 pub mod model;
 pub mod report;

@@ -208,8 +208,7 @@ impl Model {
     fn apply_corrections(&mut self) {
         let n = self.in_view;
         let mut target_of: Vec<Option<u32>> = vec![None; n];
-        for i in 0..n {
-            let e = &self.events[i];
+        for (i, e) in self.events[..n].iter().enumerate() {
             let Some(t) = e.supersedes.as_deref() else { continue };
             let issue = |check, message: String, other| CorrectionIssue { event: i as u32, check, message, other };
             if t == e.id {
@@ -266,8 +265,8 @@ impl Model {
                 cur = t;
             }
         }
-        for i in 0..n {
-            let Some(t) = target_of[i] else { continue };
+        for (i, target) in target_of.iter().enumerate() {
+            let Some(t) = *target else { continue };
             let e = &self.events[i];
             if e.reason.as_deref().is_none_or(str::is_empty) {
                 self.corrections.push(CorrectionIssue {
@@ -308,7 +307,8 @@ impl Model {
             }
         };
         for (i, e) in self.events[..self.in_view].iter().enumerate() {
-            if self.superseded_by[i].is_some() {
+            // Unknown kinds are kept and shown (LOG-01 (a)), but no other rule reads them.
+            if self.superseded_by[i].is_some() || e.spec().is_none() {
                 continue;
             }
             let i = i as u32;

@@ -13,7 +13,7 @@ use crate::event::{EntityType, Event, kind_spec};
 use crate::ingest::chain::ChainProblem;
 use crate::time;
 
-pub static RULES: &[&dyn Rule] = &[&Log01, &Log02, &Log03, &Log05, &Log06, &Log07];
+pub static RULES: &[&dyn Rule] = &[&Log01, &Log02, &Log03, &super::coverage::Log04, &Log05, &Log06, &Log07];
 
 /// `true` when `kind` matches a glob of `lag_kinds` (`decision.*`).
 fn kind_matches(globs: &[String], kind: &str) -> bool {
@@ -191,8 +191,8 @@ impl Rule for Log02 {
                     source: s as u32,
                     file: issue.file,
                     line: issue.line,
-                    offset: 0,
-                    len: 0,
+                    offset: issue.offset,
+                    len: issue.len,
                 };
                 let mut evidence = cx.at(&origin, Some(issue.column), None);
                 evidence.event = event_at(cx, s as u32, issue.file, issue.line);
@@ -314,7 +314,8 @@ impl Rule for Log05 {
             return Outcome::not_evaluable("no events");
         }
         // id → (first, [(other, identical)])
-        let mut groups: BTreeMap<&str, (crate::event::Origin, Vec<(crate::event::Origin, bool)>)> = BTreeMap::new();
+        type Occurrences = (crate::event::Origin, Vec<(crate::event::Origin, bool)>);
+        let mut groups: BTreeMap<&str, Occurrences> = BTreeMap::new();
         for d in &cx.model.duplicates {
             groups.entry(&d.id).or_insert((d.first, Vec::new())).1.push((d.other, d.identical));
         }

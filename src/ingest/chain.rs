@@ -38,9 +38,11 @@ impl ChainProblem {
 #[derive(Clone, Debug, Serialize)]
 pub struct ChainIssue {
     pub problem: ChainProblem,
-    /// File index (into the ingest file table) and 1-based line.
+    /// File index (into the ingest file table), 1-based line, and the line's byte span.
     pub file: u32,
     pub line: u64,
+    pub offset: u64,
+    pub len: u64,
     /// 1-based byte column of `prev` (or of the line for seq problems).
     pub column: usize,
     pub expected: String,
@@ -51,6 +53,8 @@ pub struct ChainIssue {
 pub struct ChainLine {
     pub file: u32,
     pub line: u64,
+    pub offset: u64,
+    pub len: u64,
     pub hash: [u8; 32],
     pub fields: ChainFields,
 }
@@ -82,23 +86,26 @@ pub fn verify<'a>(
     for l in lines {
         let mut failed = false;
         match l.fields.prev {
-            Some((found, column)) => {
-                if found != expected_prev {
-                    out.issues.push(ChainIssue {
-                        problem: ChainProblem::Break,
-                        file: l.file,
-                        line: l.line,
-                        column,
-                        expected: hex::encode(expected_prev),
-                        found: hex::encode(found),
-                    });
-                    failed = true;
-                }
+            Some((found, column)) if found != expected_prev => {
+                out.issues.push(ChainIssue {
+                    problem: ChainProblem::Break,
+                    file: l.file,
+                    line: l.line,
+                    offset: l.offset,
+                    len: l.len,
+                    column,
+                    expected: hex::encode(expected_prev),
+                    found: hex::encode(found),
+                });
+                failed = true;
             }
+            Some(_) => {}
             None if required => out.issues.push(ChainIssue {
                 problem: ChainProblem::Unchained,
                 file: l.file,
                 line: l.line,
+                offset: l.offset,
+                len: l.len,
                 column: 1,
                 expected: "`seq` and `prev`".into(),
                 found: "none readable".into(),
@@ -114,6 +121,8 @@ pub fn verify<'a>(
                         problem,
                         file: l.file,
                         line: l.line,
+                        offset: l.offset,
+                        len: l.len,
                         column: 1,
                         expected: format!("seq {want}"),
                         found: format!("seq {seq}"),
@@ -128,6 +137,8 @@ pub fn verify<'a>(
                         problem: ChainProblem::Unchained,
                         file: l.file,
                         line: l.line,
+                        offset: l.offset,
+                        len: l.len,
                         column: 1,
                         expected: "`seq` and `prev`".into(),
                         found: "no readable `seq`".into(),
@@ -163,6 +174,8 @@ mod tests {
         ChainLine {
             file: 0,
             line: n,
+            offset: 0,
+            len: 0,
             hash: [n as u8; 32],
             fields: ChainFields { seq, prev: prev.map(|p| (p, 10)) },
         }

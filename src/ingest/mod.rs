@@ -307,7 +307,7 @@ fn read_file(path: &Path, source: u32, file: u32) -> anyhow::Result<FileData> {
                 let hash: [u8; 32] = Sha256::digest(bytes).into();
                 let p = jsonl::parse_line(bytes, origin);
                 let result = p.result.map_err(|r| Quarantined { origin, column: r.column, reason: r.reason });
-                (ChainLine { file, line: origin.line, hash, fields: p.chain }, result)
+                (ChainLine { file, line: origin.line, offset: origin.offset, len: origin.len, hash, fields: p.chain }, result)
             })
             .collect();
         for (c, r) in parsed {
