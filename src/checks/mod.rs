@@ -13,6 +13,7 @@
 
 pub mod catalogue;
 pub mod facts;
+pub mod coverage;
 mod link;
 mod log;
 mod models;
