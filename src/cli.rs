@@ -20,7 +20,11 @@ use crate::model::Model;
 use crate::report::{self, Report};
 
 #[derive(Parser)]
-#[command(name = "trailbook", version, about = "Machine-learning audit logs → evidence a regulator can trust")]
+#[command(
+    name = "trailbook",
+    version,
+    about = "Machine-learning audit logs → evidence a regulator can trust"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -121,7 +125,10 @@ pub fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            if e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)) {
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) {
                 return ExitCode::SUCCESS;
             }
             eprintln!("error: {e:#}");
@@ -140,16 +147,59 @@ pub struct Loaded {
 
 /// config → ingest → model → graph.
 pub fn load(config_path: &std::path::Path, as_of: Option<Timestamp>) -> anyhow::Result<Loaded> {
+    let mut timer = Timer::new();
     let config = config::load(config_path)?;
     let mut ingest = ingest::run(&config)?;
+    timer.lap("ingest");
     let model = Model::build(&mut ingest, as_of, config.report.as_of)?;
+    timer.lap("model");
     let graph = graph::build(&model);
-    Ok(Loaded { config, ingest, model, graph })
+    timer.lap("graph");
+    Ok(Loaded {
+        config,
+        ingest,
+        model,
+        graph,
+    })
+}
+
+/// Stage timings on stderr when `TRAILBOOK_TIMINGS` is set (for benchmarking; never in output).
+pub struct Timer {
+    on: bool,
+    last: std::time::Instant,
+}
+
+impl Timer {
+    pub fn new() -> Timer {
+        Timer {
+            on: std::env::var_os("TRAILBOOK_TIMINGS").is_some(),
+            last: std::time::Instant::now(),
+        }
+    }
+
+    pub fn lap(&mut self, stage: &str) {
+        if self.on {
+            let now = std::time::Instant::now();
+            eprintln!(
+                "timing: {stage:<8} {:>8.3} s",
+                (now - self.last).as_secs_f64()
+            );
+            self.last = now;
+        }
+    }
+}
+
+impl Default for Timer {
+    fn default() -> Self {
+        Timer::new()
+    }
 }
 
 fn out(text: &str) -> anyhow::Result<()> {
     let mut stdout = std::io::stdout().lock();
-    stdout.write_all(text.as_bytes()).context("cannot write to stdout")?;
+    stdout
+        .write_all(text.as_bytes())
+        .context("cannot write to stdout")?;
     stdout.flush().context("cannot write to stdout")
 }
 
@@ -165,9 +215,17 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             );
             Ok(0)
         }
-        Command::Check { config, format, emit, as_of } => {
+        Command::Check {
+            config,
+            format,
+            emit,
+            as_of,
+        } => {
             let loaded = load(&config, as_of)?;
-            let findings = checks::run(&loaded.model, &loaded.graph, &loaded.config, &loaded.ingest);
+            let mut timer = Timer::new();
+            let findings =
+                checks::run(&loaded.model, &loaded.graph, &loaded.config, &loaded.ingest);
+            timer.lap("checks");
             let report = Report {
                 config_path: &config.to_string_lossy(),
                 ingest: &loaded.ingest,
@@ -178,7 +236,10 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             };
             if let Some(emit) = emit {
                 let json = match emit {
-                    Emit::Model => serde_json::to_string_pretty(&ModelDump { ingest: &loaded.ingest, model: &loaded.model }),
+                    Emit::Model => serde_json::to_string_pretty(&ModelDump {
+                        ingest: &loaded.ingest,
+                        model: &loaded.model,
+                    }),
                     Emit::Graph => {
                         let all = loaded.graph.select(None, None)?;
                         serde_json::to_string_pretty(&loaded.graph.to_json(&all))
@@ -201,10 +262,22 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             }
             Ok(exit_code(&findings))
         }
-        Command::Graph { config, format, focus, depth, as_of } => {
+        Command::Graph {
+            config,
+            format,
+            focus,
+            depth,
+            as_of,
+        } => {
             let loaded = load(&config, as_of)?;
             let focus = focus
-                .map(|f| NodeId::parse(&f).with_context(|| format!("--focus `{f}` is not TYPE:ID (e.g. model_version:credit-risk@1.4.0)")))
+                .map(|f| {
+                    NodeId::parse(&f).with_context(|| {
+                        format!(
+                            "--focus `{f}` is not TYPE:ID (e.g. model_version:credit-risk@1.4.0)"
+                        )
+                    })
+                })
                 .transpose()?;
             if depth.is_some() && focus.is_none() {
                 bail!("--depth needs --focus TYPE:ID");
@@ -212,7 +285,8 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             let nodes = loaded.graph.select(focus.as_ref(), depth)?;
             match format {
                 GraphFormat::Json => {
-                    let json = serde_json::to_string_pretty(&loaded.graph.to_json(&nodes)).context("cannot serialize")?;
+                    let json = serde_json::to_string_pretty(&loaded.graph.to_json(&nodes))
+                        .context("cannot serialize")?;
                     out(&format!("{json}\n"))?;
                 }
                 GraphFormat::Dot => out(&loaded.graph.to_dot(&nodes))?,
@@ -220,7 +294,8 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             Ok(0)
         }
         Command::Rules { pack, format } => {
-            let text = crate::report::rules::list(pack.as_deref(), matches!(format, ListFormat::Json))?;
+            let text =
+                crate::report::rules::list(pack.as_deref(), matches!(format, ListFormat::Json))?;
             out(&text)?;
             Ok(0)
         }
@@ -232,7 +307,11 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
 }
 
 fn enabled_packs(config: &Config) -> Vec<String> {
-    catalogue::PACKS.iter().filter(|p| config.policy.enabled(p.id)).map(|p| p.id.to_string()).collect()
+    catalogue::PACKS
+        .iter()
+        .filter(|p| config.policy.enabled(p.id))
+        .map(|p| p.id.to_string())
+        .collect()
 }
 
 fn exit_code(findings: &Findings) -> u8 {

@@ -15,12 +15,13 @@
 //! | `affects` | affected node → incident | `incident.*.affects` |
 //! | `describes` | document → described node | `document.registered.describes`, `dataset.registered.datasheet` |
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::fmt::Write;
 
 use petgraph::Direction;
 use petgraph::stable_graph::{NodeIndex, StableDiGraph};
 use petgraph::visit::{EdgeRef, IntoEdgeReferences};
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::event::{EntityType, NodeId};
@@ -75,70 +76,93 @@ pub struct Edge {
 #[derive(Debug)]
 pub struct LineageGraph {
     pub graph: StableDiGraph<Node, Edge>,
-    pub index: BTreeMap<NodeId, NodeIndex>,
+    /// Node id → index, for lookups only (never iterated into output).
+    index: HashMap<NodeId, NodeIndex>,
 }
 
 /// Builds the graph from the latest state of every entity.
 pub fn build(model: &Model) -> LineageGraph {
-    let mut graph = StableDiGraph::new();
-    let mut index = BTreeMap::new();
+    let mut graph = StableDiGraph::with_capacity(model.entities.len(), model.entities.len());
+    let mut index = HashMap::with_capacity(model.entities.len());
+    // Entities iterate in node-id byte order, so node indices follow it too.
     for (id, ent) in &model.entities {
-        let label = model
-            .state(id)
-            .and_then(|e| {
-                let a = e.attrs();
-                match id.entity_type() {
-                    Some(EntityType::System) => a.get("name").and_then(|v| v.as_str()).map(str::to_string),
-                    _ => None,
-                }
-            })
-            .unwrap_or_else(|| id.id().to_string());
-        let kind = id.entity_type().map_or("unknown", EntityType::as_str).to_string();
-        let ix = graph.add_node(Node { id: id.clone(), kind, label, unresolved: ent.unresolved });
+        let ty = id.entity_type();
+        let label = match ty {
+            Some(EntityType::System) => model.state(id).and_then(|e| {
+                e.attrs()
+                    .get("name")
+                    .and_then(|v| v.as_str())
+                    .map(str::to_string)
+            }),
+            _ => None,
+        }
+        .unwrap_or_else(|| id.id().to_string());
+        let kind = ty.map_or("unknown", EntityType::as_str).to_string();
+        let ix = graph.add_node(Node {
+            id: id.clone(),
+            kind,
+            label,
+            unresolved: ent.unresolved,
+        });
         index.insert(id.clone(), ix);
     }
-    let mut edges: BTreeSet<(NodeId, NodeId, Rel, u32)> = BTreeSet::new();
-    let mut add = |from: &NodeId, to: &NodeId, rel: Rel, event: u32| {
-        edges.insert((from.clone(), to.clone(), rel, event));
-    };
+    // (from, to, rel, event) by node index; indices follow node-id order, so sorting them sorts ids.
+    let mut edges: Vec<(u32, u32, Rel, u32)> = Vec::new();
     for (i, e) in model.current() {
-        let Some(subject) = e.subject_node() else { continue };
-        let registering_state = e.is_registering() && model.state(&subject).map(|s| s.id.as_str()) == Some(e.id.as_str());
+        let Some(subject) = e.subject.as_ref() else {
+            continue;
+        };
+        let is_state = || {
+            e.is_registering()
+                && model.state(&subject.node()).map(|s| s.id.as_str()) == Some(e.id.as_str())
+        };
+        let Some(&me) = index.get(&subject.node()) else {
+            continue;
+        };
+        let mut state: Option<bool> = None;
         for r in &e.refs {
-            let t = &r.target;
-            match (e.kind.as_str(), r.field) {
-                ("run.completed", "attrs.inputs") if registering_state => add(t, &subject, Rel::Consumes, i),
-                ("run.completed", "attrs.outputs") if registering_state => add(&subject, t, Rel::Produces, i),
-                ("model.registered", "attrs.datasets[].id" | "attrs.training_run") if registering_state => {
-                    add(t, &subject, Rel::TrainedOn, i)
+            let Some(&other) = index.get(&r.target) else {
+                continue;
+            };
+            let (from, to, rel, needs_state) = match (e.kind.as_str(), r.field) {
+                ("run.completed", "attrs.inputs") => (other, me, Rel::Consumes, true),
+                ("run.completed", "attrs.outputs") => (me, other, Rel::Produces, true),
+                ("model.registered", "attrs.datasets[].id" | "attrs.training_run") => {
+                    (other, me, Rel::TrainedOn, true)
                 }
-                ("model.registered", "attrs.parent_version") | ("feature.registered", "attrs.derived_from")
-                    if registering_state =>
-                {
-                    add(t, &subject, Rel::DerivedFrom, i)
+                ("model.registered", "attrs.parent_version")
+                | ("feature.registered", "attrs.derived_from") => {
+                    (other, me, Rel::DerivedFrom, true)
                 }
-                ("deployment.started" | "deployment.changed", "attrs.model_version") => add(t, &subject, Rel::Serves, i),
-                ("decision.made", "attrs.deployment" | "attrs.model_version") if registering_state => {
-                    add(t, &subject, Rel::DecidedBy, i)
+                ("deployment.started" | "deployment.changed", "attrs.model_version") => {
+                    (other, me, Rel::Serves, false)
                 }
-                ("document.registered", "attrs.describes") if registering_state => add(&subject, t, Rel::Describes, i),
-                ("dataset.registered", "attrs.datasheet") if registering_state => add(t, &subject, Rel::Describes, i),
-                (k, "attrs.affects") if k.starts_with("incident.") => add(t, &subject, Rel::Affects, i),
-                _ => {}
+                ("decision.made", "attrs.deployment" | "attrs.model_version") => {
+                    (other, me, Rel::DecidedBy, true)
+                }
+                ("document.registered", "attrs.describes") => (me, other, Rel::Describes, true),
+                ("dataset.registered", "attrs.datasheet") => (other, me, Rel::Describes, true),
+                (k, "attrs.affects") if k.starts_with("incident.") => {
+                    (other, me, Rel::Affects, false)
+                }
+                _ => continue,
+            };
+            // Registration edges come from the entity's current state only.
+            if needs_state && !*state.get_or_insert_with(is_state) {
+                continue;
             }
+            edges.push((from.index() as u32, to.index() as u32, rel, i));
         }
     }
     // One edge per (from, to, rel): the first event that states it.
-    let mut last: Option<(NodeId, NodeId, Rel)> = None;
+    edges.par_sort_unstable();
+    edges.dedup_by_key(|(from, to, rel, _)| (*from, *to, *rel));
     for (from, to, rel, event) in edges {
-        let key = (from, to, rel);
-        if last.as_ref() == Some(&key) {
-            continue;
-        }
-        if let (Some(&a), Some(&b)) = (index.get(&key.0), index.get(&key.1)) {
-            graph.add_edge(a, b, Edge { rel, event });
-        }
-        last = Some(key);
+        graph.add_edge(
+            NodeIndex::new(from as usize),
+            NodeIndex::new(to as usize),
+            Edge { rel, event },
+        );
     }
     LineageGraph { graph, index }
 }
@@ -159,9 +183,13 @@ pub struct EdgeJson<'a> {
 
 impl LineageGraph {
     /// The nodes within `depth` edges (either direction) of `focus`, or all nodes.
-    pub fn select(&self, focus: Option<&NodeId>, depth: Option<usize>) -> anyhow::Result<BTreeSet<NodeIndex>> {
+    pub fn select(
+        &self,
+        focus: Option<&NodeId>,
+        depth: Option<usize>,
+    ) -> anyhow::Result<BTreeSet<NodeIndex>> {
         let Some(focus) = focus else {
-            return Ok(self.index.values().copied().collect());
+            return Ok(self.graph.node_indices().collect());
         };
         let &start = self.index.get(focus).ok_or_else(|| {
             anyhow::anyhow!("`{focus}` is not a node of the lineage graph (node ids are TYPE:ID, e.g. model_version:credit-risk@1.4.0)")
@@ -184,28 +212,53 @@ impl LineageGraph {
     }
 
     pub fn to_json(&self, nodes: &BTreeSet<NodeIndex>) -> GraphJson<'_> {
-        let mut out = GraphJson { nodes: Vec::new(), edges: Vec::new() };
+        let mut out = GraphJson {
+            nodes: Vec::new(),
+            edges: Vec::new(),
+        };
         let mut ordered: Vec<&Node> = nodes.iter().map(|&n| &self.graph[n]).collect();
         ordered.sort_by(|a, b| a.id.cmp(&b.id));
         out.nodes = ordered;
         for e in (&self.graph).edge_references() {
             if nodes.contains(&e.source()) && nodes.contains(&e.target()) {
-                out.edges.push(EdgeJson { from: &self.graph[e.source()].id, to: &self.graph[e.target()].id, rel: e.weight().rel });
+                out.edges.push(EdgeJson {
+                    from: &self.graph[e.source()].id,
+                    to: &self.graph[e.target()].id,
+                    rel: e.weight().rel,
+                });
             }
         }
-        out.edges.sort_by(|a, b| (a.from, a.to, a.rel).cmp(&(b.from, b.to, b.rel)));
+        out.edges
+            .sort_by(|a, b| (a.from, a.to, a.rel).cmp(&(b.from, b.to, b.rel)));
         out
     }
 
     pub fn to_dot(&self, nodes: &BTreeSet<NodeIndex>) -> String {
         let json = self.to_json(nodes);
-        let mut s = String::from("digraph lineage {\n  rankdir=LR;\n  node [shape=box, fontname=\"sans-serif\"];\n");
+        let mut s = String::from(
+            "digraph lineage {\n  rankdir=LR;\n  node [shape=box, fontname=\"sans-serif\"];\n",
+        );
         for n in &json.nodes {
-            let style = if n.unresolved { ", style=dashed, color=red" } else { "" };
-            let _ = writeln!(s, "  {} [label={}{style}];", dot_str(n.id.as_str()), dot_str(&format!("{}\n{}", n.kind, n.label)));
+            let style = if n.unresolved {
+                ", style=dashed, color=red"
+            } else {
+                ""
+            };
+            let _ = writeln!(
+                s,
+                "  {} [label={}{style}];",
+                dot_str(n.id.as_str()),
+                dot_str(&format!("{}\n{}", n.kind, n.label))
+            );
         }
         for e in &json.edges {
-            let _ = writeln!(s, "  {} -> {} [label={}];", dot_str(e.from.as_str()), dot_str(e.to.as_str()), dot_str(e.rel.as_str()));
+            let _ = writeln!(
+                s,
+                "  {} -> {} [label={}];",
+                dot_str(e.from.as_str()),
+                dot_str(e.to.as_str()),
+                dot_str(e.rel.as_str())
+            );
         }
         s.push_str("}\n");
         s

@@ -90,19 +90,26 @@ pub fn resolve_as_of(
         return Ok((t, "[report] as_of"));
     }
     if let Ok(epoch) = std::env::var("SOURCE_DATE_EPOCH") {
-        let secs: i64 = epoch
-            .trim()
-            .parse()
-            .map_err(|_| anyhow::anyhow!("SOURCE_DATE_EPOCH=`{epoch}` is not a number of seconds"))?;
-        let t = Timestamp::from_second(secs).map_err(|e| anyhow::anyhow!("SOURCE_DATE_EPOCH=`{epoch}`: {e}"))?;
+        let secs: i64 = epoch.trim().parse().map_err(|_| {
+            anyhow::anyhow!("SOURCE_DATE_EPOCH=`{epoch}` is not a number of seconds")
+        })?;
+        let t = Timestamp::from_second(secs)
+            .map_err(|e| anyhow::anyhow!("SOURCE_DATE_EPOCH=`{epoch}`: {e}"))?;
         return Ok((t, "SOURCE_DATE_EPOCH"));
     }
-    Ok((latest_event.unwrap_or(Timestamp::UNIX_EPOCH), "latest event"))
+    Ok((
+        latest_event.unwrap_or(Timestamp::UNIX_EPOCH),
+        "latest event",
+    ))
 }
 
 impl Model {
     /// Builds the model; takes the events out of `ingest`.
-    pub fn build(ingest: &mut Ingest, as_of_flag: Option<Timestamp>, as_of_config: Option<Timestamp>) -> anyhow::Result<Model> {
+    pub fn build(
+        ingest: &mut Ingest,
+        as_of_flag: Option<Timestamp>,
+        as_of_config: Option<Timestamp>,
+    ) -> anyhow::Result<Model> {
         let raw = std::mem::take(&mut ingest.events);
         // Duplicates: the first in ingest order keeps the id.
         let mut first: HashMap<String, Origin> = HashMap::with_capacity(raw.len());
@@ -122,15 +129,36 @@ impl Model {
             .into_par_iter()
             .map(|(id, first, other)| {
                 let identical = same_content(ingest, &first, &other);
-                Duplicate { id, first, other, identical }
+                Duplicate {
+                    id,
+                    first,
+                    other,
+                    identical,
+                }
             })
             .collect();
 
-        events.par_sort_by(|a, b| (a.ts, a.recorded_ts).cmp(&(b.ts, b.recorded_ts)));
+        // Sort keys, not the (large) events; the index breaks ties in ingest order (stable).
+        let mut keys: Vec<(Timestamp, Option<Timestamp>, u32)> = events
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.ts, e.recorded_ts, i as u32))
+            .collect();
+        keys.par_sort_unstable();
+        let mut slots: Vec<Option<Event>> = events.into_iter().map(Some).collect();
+        let events: Vec<Event> = keys
+            .iter()
+            .map(|k| slots[k.2 as usize].take().expect("each event once"))
+            .collect();
+        drop(slots);
         let latest = events.iter().map(|e| e.ts).max();
         let (as_of, as_of_source) = resolve_as_of(as_of_flag, as_of_config, latest)?;
         let in_view = events.partition_point(|e| e.ts <= as_of);
-        let by_id: HashMap<String, u32> = events.iter().enumerate().map(|(i, e)| (e.id.clone(), i as u32)).collect();
+        let by_id: HashMap<String, u32> = events
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.id.clone(), i as u32))
+            .collect();
 
         let mut model = Model {
             as_of,
@@ -150,12 +178,16 @@ impl Model {
 
     /// The events of the as-of view, originals of corrections included (what LOG rules read).
     pub fn view_all(&self) -> impl Iterator<Item = (u32, &Event)> {
-        self.events[..self.in_view].iter().enumerate().map(|(i, e)| (i as u32, e))
+        self.events[..self.in_view]
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (i as u32, e))
     }
 
     /// The effective events of the as-of view: corrections applied (what other rules read).
     pub fn current(&self) -> impl Iterator<Item = (u32, &Event)> {
-        self.view_all().filter(|(i, _)| self.superseded_by[*i as usize].is_none())
+        self.view_all()
+            .filter(|(i, _)| self.superseded_by[*i as usize].is_none())
     }
 
     /// The effective events of one kind.
@@ -169,7 +201,10 @@ impl Model {
 
     /// An event of the as-of view by id.
     pub fn by_id(&self, id: &str) -> Option<u32> {
-        self.by_id.get(id).copied().filter(|&i| (i as usize) < self.in_view)
+        self.by_id
+            .get(id)
+            .copied()
+            .filter(|&i| (i as usize) < self.in_view)
     }
 
     pub fn entity(&self, node: &NodeId) -> Option<&Entity> {
@@ -178,22 +213,34 @@ impl Model {
 
     /// The latest registering event of an entity ("entity state", `RULES.md` §2.1).
     pub fn state(&self, node: &NodeId) -> Option<&Event> {
-        self.entities.get(node).and_then(|e| e.registered.last()).map(|&i| self.event(i))
+        self.entities
+            .get(node)
+            .and_then(|e| e.registered.last())
+            .map(|&i| self.event(i))
     }
 
     /// The first registering event of an entity.
     pub fn first_registration(&self, node: &NodeId) -> Option<&Event> {
-        self.entities.get(node).and_then(|e| e.registered.first()).map(|&i| self.event(i))
+        self.entities
+            .get(node)
+            .and_then(|e| e.registered.first())
+            .map(|&i| self.event(i))
     }
 
     /// Effective events of `kind` whose subject is `node`, in event order.
-    pub fn about<'a>(&'a self, node: &'a NodeId, kind: &'a str) -> impl Iterator<Item = (u32, &'a Event)> {
+    pub fn about<'a>(
+        &'a self,
+        node: &'a NodeId,
+        kind: &'a str,
+    ) -> impl Iterator<Item = (u32, &'a Event)> {
         self.entities
             .get(node)
             .into_iter()
             .flat_map(|e| e.timeline.iter())
             .map(|&i| (i, self.event(i)))
-            .filter(move |(_, e)| e.kind == kind && e.subject.as_ref().is_some_and(|s| s.node() == *node))
+            .filter(move |(_, e)| {
+                e.kind == kind && e.subject.as_ref().is_some_and(|s| s.node() == *node)
+            })
     }
 
     /// The system of an event (`RULES.md` §2.2, first clause): its envelope `system`, else that of
@@ -209,10 +256,21 @@ impl Model {
         let n = self.in_view;
         let mut target_of: Vec<Option<u32>> = vec![None; n];
         for (i, e) in self.events[..n].iter().enumerate() {
-            let Some(t) = e.supersedes.as_deref() else { continue };
-            let issue = |check, message: String, other| CorrectionIssue { event: i as u32, check, message, other };
+            let Some(t) = e.supersedes.as_deref() else {
+                continue;
+            };
+            let issue = |check, message: String, other| CorrectionIssue {
+                event: i as u32,
+                check,
+                message,
+                other,
+            };
             if t == e.id {
-                self.corrections.push(issue("d", format!("`{}` supersedes itself; not applied", e.id), None));
+                self.corrections.push(issue(
+                    "d",
+                    format!("`{}` supersedes itself; not applied", e.id),
+                    None,
+                ));
                 continue;
             }
             let Some(ti) = self.by_id(t) else {
@@ -227,7 +285,10 @@ impl Model {
             if target.kind != e.kind {
                 self.corrections.push(issue(
                     "c",
-                    format!("`{}` ({}) supersedes `{t}` of another kind ({}); not applied", e.id, e.kind, target.kind),
+                    format!(
+                        "`{}` ({}) supersedes `{t}` of another kind ({}); not applied",
+                        e.id, e.kind, target.kind
+                    ),
                     Some(ti),
                 ));
                 continue;
@@ -249,7 +310,10 @@ impl Model {
                         self.corrections.push(CorrectionIssue {
                             event: c as u32,
                             check: "d",
-                            message: format!("`{}` is part of a cycle of corrections; not applied", e.id),
+                            message: format!(
+                                "`{}` is part of a cycle of corrections; not applied",
+                                e.id
+                            ),
                             other: None,
                         });
                     }
@@ -272,7 +336,10 @@ impl Model {
                 self.corrections.push(CorrectionIssue {
                     event: i as u32,
                     check: "a",
-                    message: format!("correction `{}` of `{}` gives no `reason` (it is still applied)", e.id, self.events[t as usize].id),
+                    message: format!(
+                        "correction `{}` of `{}` gives no `reason` (it is still applied)",
+                        e.id, self.events[t as usize].id
+                    ),
                     other: Some(t),
                 });
             }
@@ -296,9 +363,16 @@ impl Model {
     }
 
     fn build_entities(&mut self) {
-        let mut entities: BTreeMap<NodeId, Entity> = BTreeMap::new();
+        // A hash map while collecting (lookups only), then one sort into the ordered map.
+        let mut entities: HashMap<NodeId, Entity> = HashMap::new();
         let mut touch = |node: &NodeId, i: u32, registers: bool| {
-            let ent = entities.entry(node.clone()).or_insert_with(|| Entity { node: node.clone(), ..Entity::default() });
+            let ent = match entities.get_mut(node) {
+                Some(ent) => ent,
+                None => entities.entry(node.clone()).or_insert_with(|| Entity {
+                    node: node.clone(),
+                    ..Entity::default()
+                }),
+            };
             if registers {
                 ent.registered.push(i);
             }
@@ -321,10 +395,14 @@ impl Model {
         }
         let registered_models: std::collections::BTreeSet<String> = entities
             .values()
-            .filter(|e| e.node.entity_type() == Some(EntityType::ModelVersion) && !e.registered.is_empty())
+            .filter(|e| {
+                e.node.entity_type() == Some(EntityType::ModelVersion) && !e.registered.is_empty()
+            })
             .filter_map(|e| e.node.id().rsplit_once('@').map(|(m, _)| m.to_string()))
             .collect();
-        for ent in entities.values_mut() {
+        let mut sorted: Vec<(NodeId, Entity)> = entities.into_iter().collect();
+        sorted.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        for (_, ent) in sorted.iter_mut() {
             ent.unresolved = match ent.node.entity_type() {
                 Some(EntityType::Job | EntityType::Resource) => false,
                 Some(EntityType::Model) => !registered_models.contains(ent.node.id()),
@@ -332,7 +410,7 @@ impl Model {
                 None => true,
             };
         }
-        self.entities = entities;
+        self.entities = sorted.into_iter().collect();
     }
 }
 
