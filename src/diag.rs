@@ -10,13 +10,19 @@ use codespan_reporting::files::SimpleFile;
 use codespan_reporting::term::{self, Config};
 
 /// Renders one error diagnostic per `(message, span)` over `text`, named `name`.
-pub fn render_spans<'a>(name: &str, text: &str, items: impl Iterator<Item = (&'a str, Range<usize>)>) -> String {
+pub fn render_spans<'a>(
+    name: &str,
+    text: &str,
+    items: impl Iterator<Item = (&'a str, Range<usize>)>,
+) -> String {
     let file = SimpleFile::new(name, text);
     let config = Config::default();
     let mut out = String::new();
     for (message, span) in items {
         let span = clamp(span, text);
-        let diagnostic = Diagnostic::error().with_message(message).with_labels(vec![Label::primary((), span)]);
+        let diagnostic = Diagnostic::error()
+            .with_message(message)
+            .with_labels(vec![Label::primary((), span)]);
         if term::emit_to_string(&mut out, &config, &file, &diagnostic).is_err() {
             out.push_str(&format!("error: {message}\n"));
         }

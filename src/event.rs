@@ -93,7 +93,9 @@ impl NodeId {
     }
 
     pub fn entity_type(&self) -> Option<EntityType> {
-        self.0.split_once(':').and_then(|(t, _)| EntityType::parse(t))
+        self.0
+            .split_once(':')
+            .and_then(|(t, _)| EntityType::parse(t))
     }
 
     /// The part after `TYPE:`.
@@ -286,7 +288,12 @@ const fn k(
     required: &'static [&'static str],
     registers: bool,
 ) -> KindSpec {
-    KindSpec { name, subject, required, registers }
+    KindSpec {
+        name,
+        subject,
+        required,
+        registers,
+    }
 }
 
 use EntityType as T;
@@ -294,44 +301,124 @@ use EntityType as T;
 /// Every kind of trailbook event v1, in schema order.
 pub static KINDS: &[KindSpec] = &[
     k("system.registered", Some(T::System), &["name"], true),
-    k("document.registered", Some(T::Document), &["doc_type"], true),
-    k("dataset.registered", Some(T::Dataset), &["name", "version"], true),
+    k(
+        "document.registered",
+        Some(T::Document),
+        &["doc_type"],
+        true,
+    ),
+    k(
+        "dataset.registered",
+        Some(T::Dataset),
+        &["name", "version"],
+        true,
+    ),
     k("run.completed", Some(T::Run), &["job", "status"], true),
     k("dataset.quality_assessed", Some(T::Dataset), &[], false),
     k("feature.registered", Some(T::Feature), &["name"], true),
-    k("model.registered", Some(T::ModelVersion), &["model", "version"], true),
-    k("model.evaluated", Some(T::ModelVersion), &["metrics"], false),
-    k("model.validated", Some(T::ModelVersion), &["validator", "decision"], false),
-    k("model.promoted", Some(T::ModelVersion), &["from_env", "to_env"], false),
+    k(
+        "model.registered",
+        Some(T::ModelVersion),
+        &["model", "version"],
+        true,
+    ),
+    k(
+        "model.evaluated",
+        Some(T::ModelVersion),
+        &["metrics"],
+        false,
+    ),
+    k(
+        "model.validated",
+        Some(T::ModelVersion),
+        &["validator", "decision"],
+        false,
+    ),
+    k(
+        "model.promoted",
+        Some(T::ModelVersion),
+        &["from_env", "to_env"],
+        false,
+    ),
     k("model.retired", Some(T::ModelVersion), &[], false),
-    k("deployment.started", Some(T::Deployment), &["model_version"], true),
-    k("deployment.changed", Some(T::Deployment), &["model_version"], false),
+    k(
+        "deployment.started",
+        Some(T::Deployment),
+        &["model_version"],
+        true,
+    ),
+    k(
+        "deployment.changed",
+        Some(T::Deployment),
+        &["model_version"],
+        false,
+    ),
     k("deployment.suspended", Some(T::Deployment), &[], false),
     k("deployment.stopped", Some(T::Deployment), &[], false),
-    k("decision.made", Some(T::Decision), &["deployment", "model_version"], true),
+    k(
+        "decision.made",
+        Some(T::Decision),
+        &["deployment", "model_version"],
+        true,
+    ),
     k(
         "decision.batch",
         Some(T::Deployment),
         &["model_version", "window_start", "window_end", "count"],
         false,
     ),
-    k("oversight.action", Some(T::Decision), &["action", "reviewer"], false),
-    k("monitoring.metric", Some(T::Deployment), &["metric", "value"], false),
+    k(
+        "oversight.action",
+        Some(T::Decision),
+        &["action", "reviewer"],
+        false,
+    ),
+    k(
+        "monitoring.metric",
+        Some(T::Deployment),
+        &["metric", "value"],
+        false,
+    ),
     k("monitoring.alert", Some(T::Deployment), &[], false),
-    k("review.periodic", Some(T::ModelVersion), &["reviewer"], false),
+    k(
+        "review.periodic",
+        Some(T::ModelVersion),
+        &["reviewer"],
+        false,
+    ),
     k("incident.opened", Some(T::Incident), &["title"], true),
     k("incident.updated", Some(T::Incident), &["title"], false),
     k("incident.closed", Some(T::Incident), &["title"], false),
-    k("incident.notified", Some(T::Incident), &["recipient"], false),
+    k(
+        "incident.notified",
+        Some(T::Incident),
+        &["recipient"],
+        false,
+    ),
     k("access", None, &["action"], false),
     k("admin.change", Some(T::Resource), &["target"], false),
     k("logging.state", Some(T::Resource), &["state"], false),
-    k("retention.disposed", Some(T::Resource), &["retention_class", "count"], false),
+    k(
+        "retention.disposed",
+        Some(T::Resource),
+        &["retention_class", "count"],
+        false,
+    ),
     k("legal_hold.set", Some(T::Resource), &["hold_id"], false),
-    k("legal_hold.released", Some(T::Resource), &["hold_id"], false),
+    k(
+        "legal_hold.released",
+        Some(T::Resource),
+        &["hold_id"],
+        false,
+    ),
     k("dsr.received", Some(T::Resource), &["request_id"], false),
     k("dsr.resolved", Some(T::Resource), &["request_id"], false),
-    k("waiver.granted", None, &["rule", "reason", "approved_by", "expires"], false),
+    k(
+        "waiver.granted",
+        None,
+        &["rule", "reason", "approved_by", "expires"],
+        false,
+    ),
 ];
 
 pub fn kind_spec(kind: &str) -> Option<&'static KindSpec> {
@@ -349,15 +436,26 @@ pub fn extract_refs(
     let mut refs = Vec::new();
     let mut erefs = Vec::new();
     if let Some(s) = system {
-        refs.push(Ref { field: "system", target: NodeId::new(T::System, s) });
+        refs.push(Ref {
+            field: "system",
+            target: NodeId::new(T::System, s),
+        });
     }
     let spec = kind_spec(kind);
     if let (Some(spec), Some(subject)) = (spec, subject)
         && !spec.registers
     {
-        refs.push(Ref { field: "subject", target: subject.node() });
+        refs.push(Ref {
+            field: "subject",
+            target: subject.node(),
+        });
     }
-    let str_of = |key: &str| attrs.get(key).and_then(Value::as_str).filter(|s| !s.is_empty());
+    let str_of = |key: &str| {
+        attrs
+            .get(key)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+    };
     let typed = |field: &'static str, key: &str, refs: &mut Vec<Ref>| {
         for v in as_str_list(attrs.get(key)) {
             let target = NodeId::parse(v).unwrap_or_else(|| NodeId(v.to_string()));
@@ -366,20 +464,35 @@ pub fn extract_refs(
     };
     let one = |field: &'static str, ty: EntityType, v: Option<&str>, refs: &mut Vec<Ref>| {
         if let Some(v) = v {
-            refs.push(Ref { field, target: NodeId::new(ty, v) });
+            refs.push(Ref {
+                field,
+                target: NodeId::new(ty, v),
+            });
         }
     };
     let dataset_list = |field: &'static str, refs: &mut Vec<Ref>| {
         if let Some(Value::Array(items)) = attrs.get("datasets") {
             for item in items {
-                if let Some(id) = item.get("id").and_then(Value::as_str).filter(|s| !s.is_empty()) {
-                    refs.push(Ref { field, target: NodeId::new(T::Dataset, id) });
+                if let Some(id) = item
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .filter(|s| !s.is_empty())
+                {
+                    refs.push(Ref {
+                        field,
+                        target: NodeId::new(T::Dataset, id),
+                    });
                 }
             }
         }
     };
     match kind {
-        "dataset.registered" => one("attrs.datasheet", T::Document, str_of("datasheet"), &mut refs),
+        "dataset.registered" => one(
+            "attrs.datasheet",
+            T::Document,
+            str_of("datasheet"),
+            &mut refs,
+        ),
         "run.completed" => {
             typed("attrs.inputs", "inputs", &mut refs);
             typed("attrs.outputs", "outputs", &mut refs);
@@ -393,7 +506,12 @@ pub fn extract_refs(
                     target: NodeId::new(T::ModelVersion, &id),
                 });
             }
-            one("attrs.training_run", T::Run, str_of("training_run"), &mut refs);
+            one(
+                "attrs.training_run",
+                T::Run,
+                str_of("training_run"),
+                &mut refs,
+            );
             dataset_list("attrs.datasets[].id", &mut refs);
         }
         "model.evaluated" => dataset_list("attrs.datasets[].id", &mut refs),
@@ -403,12 +521,25 @@ pub fn extract_refs(
             }
         }
         "decision.made" => {
-            one("attrs.deployment", T::Deployment, str_of("deployment"), &mut refs);
-            one("attrs.model_version", T::ModelVersion, str_of("model_version"), &mut refs);
+            one(
+                "attrs.deployment",
+                T::Deployment,
+                str_of("deployment"),
+                &mut refs,
+            );
+            one(
+                "attrs.model_version",
+                T::ModelVersion,
+                str_of("model_version"),
+                &mut refs,
+            );
         }
-        "decision.batch" => {
-            one("attrs.model_version", T::ModelVersion, str_of("model_version"), &mut refs)
-        }
+        "decision.batch" => one(
+            "attrs.model_version",
+            T::ModelVersion,
+            str_of("model_version"),
+            &mut refs,
+        ),
         "monitoring.alert" => one("attrs.incident", T::Incident, str_of("incident"), &mut refs),
         "document.registered" => typed("attrs.describes", "describes", &mut refs),
         "legal_hold.set" => typed("attrs.scope", "scope", &mut refs),
@@ -417,13 +548,21 @@ pub fn extract_refs(
         }
         "waiver.granted" => {
             if let Some(t) = str_of("target").and_then(NodeId::parse) {
-                refs.push(Ref { field: "attrs.target", target: t });
+                refs.push(Ref {
+                    field: "attrs.target",
+                    target: t,
+                });
             }
         }
         _ => {}
     }
     if kind.starts_with("deployment.") {
-        one("attrs.model_version", T::ModelVersion, str_of("model_version"), &mut refs);
+        one(
+            "attrs.model_version",
+            T::ModelVersion,
+            str_of("model_version"),
+            &mut refs,
+        );
         if let Some(a) = str_of("approval") {
             erefs.push(("attrs.approval", a.to_string()));
         }
@@ -444,7 +583,11 @@ pub fn extract_refs(
 pub fn as_str_list(v: Option<&Value>) -> Vec<&str> {
     match v {
         Some(Value::String(s)) if !s.is_empty() => vec![s.as_str()],
-        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).filter(|s| !s.is_empty()).collect(),
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .collect(),
         _ => Vec::new(),
     }
 }
@@ -455,7 +598,10 @@ mod tests {
 
     #[test]
     fn node_ids_parse_only_entity_types() {
-        assert_eq!(NodeId::parse("dataset:loans@1").unwrap().entity_type(), Some(T::Dataset));
+        assert_eq!(
+            NodeId::parse("dataset:loans@1").unwrap().entity_type(),
+            Some(T::Dataset)
+        );
         assert_eq!(NodeId::parse("model_version:a:b@1").unwrap().id(), "a:b@1");
         assert!(NodeId::parse("source:serving").is_none());
         assert!(NodeId::parse("dataset:").is_none());
@@ -469,8 +615,12 @@ mod tests {
                 "datasets":[{"id":"d@1","role":"train"},{"role":"test"}]}"#,
         )
         .unwrap();
-        let subject = Subject { kind: T::ModelVersion, id: "m@2".into() };
-        let (refs, erefs) = extract_refs("model.registered", Some("s"), Some(&subject), None, &attrs);
+        let subject = Subject {
+            kind: T::ModelVersion,
+            id: "m@2".into(),
+        };
+        let (refs, erefs) =
+            extract_refs("model.registered", Some("s"), Some(&subject), None, &attrs);
         let got: Vec<_> = refs.iter().map(|r| (r.field, r.target.as_str())).collect();
         assert_eq!(
             got,

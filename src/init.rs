@@ -44,12 +44,18 @@ pub fn run(dir: &Path) -> anyhow::Result<()> {
     let log = dir.join("logs").join("app.jsonl");
     for p in [&config, &log] {
         if p.exists() {
-            bail!("`{}` already exists; `trailbook init` never overwrites (choose another folder)", p.display());
+            bail!(
+                "`{}` already exists; `trailbook init` never overwrites (choose another folder)",
+                p.display()
+            );
         }
     }
-    std::fs::create_dir_all(dir.join("logs")).with_context(|| format!("cannot create `{}`", dir.join("logs").display()))?;
-    std::fs::write(&config, CONFIG).with_context(|| format!("cannot write `{}`", config.display()))?;
-    std::fs::write(&log, chained(EVENTS)).with_context(|| format!("cannot write `{}`", log.display()))?;
+    std::fs::create_dir_all(dir.join("logs"))
+        .with_context(|| format!("cannot create `{}`", dir.join("logs").display()))?;
+    std::fs::write(&config, CONFIG)
+        .with_context(|| format!("cannot write `{}`", config.display()))?;
+    std::fs::write(&log, chained(EVENTS))
+        .with_context(|| format!("cannot write `{}`", log.display()))?;
     Ok(())
 }
 

@@ -10,11 +10,11 @@ pub mod config;
 pub mod diag;
 pub mod event;
 pub mod graph;
-pub mod init;
 pub mod ingest;
+pub mod init;
 pub mod model;
 pub mod report;
-pub mod time;
 pub mod synth;
 #[cfg(test)]
 pub mod testing;
+pub mod time;

@@ -21,19 +21,31 @@ pub struct Case {
 impl Case {
     /// The findings of one rule.
     pub fn of(&self, rule: &str) -> Vec<&Finding> {
-        self.findings.findings.iter().filter(|f| f.rule == rule).collect()
+        self.findings
+            .findings
+            .iter()
+            .filter(|f| f.rule == rule)
+            .collect()
     }
 
     /// `(subject, discriminator, level)` of one rule's findings, sorted.
     pub fn keys(&self, rule: &str) -> Vec<(String, String, String)> {
-        let mut v: Vec<_> = self.of(rule).iter().map(|f| (f.subject.clone(), f.discriminator.clone(), f.level.clone())).collect();
+        let mut v: Vec<_> = self
+            .of(rule)
+            .iter()
+            .map(|f| (f.subject.clone(), f.discriminator.clone(), f.level.clone()))
+            .collect();
         v.sort();
         v
     }
 
     /// The status of a rule in this run (`evaluated`, `not_evaluable`, `not_applicable`).
     pub fn status(&self, rule: &str) -> Option<&checks::Status> {
-        self.findings.rules.iter().find(|r| r.rule == rule).map(|r| &r.status)
+        self.findings
+            .rules
+            .iter()
+            .find(|r| r.rule == rule)
+            .map(|r| &r.status)
     }
 }
 
@@ -53,7 +65,9 @@ pub fn ev(id: &str, ts: &str, kind: &str, subject: &str, attrs: Value) -> Value 
 
 /// Sets a top-level field of an event.
 pub fn with(mut e: Value, key: &str, value: Value) -> Value {
-    e.as_object_mut().expect("event is an object").insert(key.to_string(), value);
+    e.as_object_mut()
+        .expect("event is an object")
+        .insert(key.to_string(), value);
     e
 }
 
@@ -85,14 +99,21 @@ pub fn try_check(sources: &[(&str, String)], extra: &str) -> anyhow::Result<Case
     let mut config = String::new();
     for (name, text) in sources {
         std::fs::write(dir.path().join(format!("{name}.jsonl")), text)?;
-        let _ = writeln!(config, "[[source]]\nname = \"{name}\"\nformat = \"trailbook-jsonl\"\npaths = [\"{name}.jsonl\"]\nchain = \"required\"\n");
+        let _ = writeln!(
+            config,
+            "[[source]]\nname = \"{name}\"\nformat = \"trailbook-jsonl\"\npaths = [\"{name}.jsonl\"]\nchain = \"required\"\n"
+        );
     }
     config.push_str(extra);
     let path = dir.path().join("trailbook.toml");
     std::fs::write(&path, config)?;
     let loaded = load(&path, None)?;
     let findings = checks::run(&loaded.model, &loaded.graph, &loaded.config, &loaded.ingest);
-    Ok(Case { dir, loaded, findings })
+    Ok(Case {
+        dir,
+        loaded,
+        findings,
+    })
 }
 
 /// A one-source case of chained events.

@@ -141,7 +141,12 @@ impl fmt::Display for Duration {
 pub fn fmt_span(from: Timestamp, to: Timestamp) -> String {
     let secs = to.as_second() - from.as_second();
     let (sign, secs) = if secs < 0 { ("-", -secs) } else { ("", secs) };
-    let (d, h, m, s) = (secs / 86_400, secs % 86_400 / 3600, secs % 3600 / 60, secs % 60);
+    let (d, h, m, s) = (
+        secs / 86_400,
+        secs % 86_400 / 3600,
+        secs % 3600 / 60,
+        secs % 60,
+    );
     let mut parts = Vec::new();
     if d > 0 {
         parts.push(format!("{d} d"));
@@ -180,14 +185,26 @@ mod tests {
     #[test]
     fn rfc3339_offsets_normalise_to_utc_and_keep_fractions() {
         assert_eq!(fmt(t("2026-01-10T10:00:00+01:00")), "2026-01-10T09:00:00Z");
-        assert_eq!(fmt(t("2026-01-10T09:00:00.123456789Z")), "2026-01-10T09:00:00.123456789Z");
+        assert_eq!(
+            fmt(t("2026-01-10T09:00:00.123456789Z")),
+            "2026-01-10T09:00:00.123456789Z"
+        );
         assert_eq!(fmt(t("2026-01-10 09:00:00z")), "2026-01-10T09:00:00Z");
-        assert_eq!(fmt_second(t("2026-01-10T09:00:00.9Z")), "2026-01-10T09:00:00Z");
+        assert_eq!(
+            fmt_second(t("2026-01-10T09:00:00.9Z")),
+            "2026-01-10T09:00:00Z"
+        );
     }
 
     #[test]
     fn rejects_non_rfc3339() {
-        for bad in ["yesterday", "2026-01-10", "2026-01-10T09:00Z", "2026-02-30T00:00:00Z", "2026-01-10T09:00:00"] {
+        for bad in [
+            "yesterday",
+            "2026-01-10",
+            "2026-01-10T09:00Z",
+            "2026-02-30T00:00:00Z",
+            "2026-01-10T09:00:00",
+        ] {
             assert!(parse_rfc3339(bad).is_err(), "{bad}");
         }
     }
@@ -195,11 +212,17 @@ mod tests {
     #[test]
     fn durations_follow_rules_2_3() {
         let d: Duration = "1 month".parse().unwrap();
-        assert_eq!(fmt(d.after(t("2026-01-31T00:00:00Z"))), "2026-02-28T00:00:00Z");
+        assert_eq!(
+            fmt(d.after(t("2026-01-31T00:00:00Z"))),
+            "2026-02-28T00:00:00Z"
+        );
         let d: Duration = "6months".parse().unwrap();
         assert_eq!(d, Duration::Months(6));
         assert_eq!("5 min".parse::<Duration>().unwrap(), Duration::Seconds(300));
-        assert_eq!("2 w".parse::<Duration>().unwrap(), Duration::Seconds(14 * 86_400));
+        assert_eq!(
+            "2 w".parse::<Duration>().unwrap(),
+            Duration::Seconds(14 * 86_400)
+        );
         assert_eq!("3 years".parse::<Duration>().unwrap(), Duration::Months(36));
         assert!("soon".parse::<Duration>().is_err());
         assert!("5 fortnights".parse::<Duration>().is_err());

@@ -88,12 +88,18 @@ fn fixture(text: &[u8]) -> tempfile::TempDir {
 fn check_json(dir: &Path) -> (i32, Value, String) {
     let config = dir.join("trailbook.toml");
     let o = run(&["check", "-c", config.to_str().unwrap(), "--format", "json"]);
-    let v: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", stdout(&o), stderr(&o)));
+    let v: Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", stdout(&o), stderr(&o)));
     (code(&o), v, stderr(&o))
 }
 
 fn findings_of<'a>(v: &'a Value, rule: &str) -> Vec<&'a Value> {
-    v["findings"].as_array().unwrap().iter().filter(|f| f["rule"] == rule).collect()
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == rule)
+        .collect()
 }
 
 #[test]
@@ -104,7 +110,10 @@ fn a_clean_log_passes_with_exit_0_and_counts() {
     assert_eq!(v["summary"]["lines"], 2);
     assert_eq!(v["summary"]["events"], 2);
     assert_eq!(v["summary"]["quarantined"], 0);
-    assert!(err.contains("read 2 lines from 1 source (1 file): 2 events, 0 quarantined"), "{err}");
+    assert!(
+        err.contains("read 2 lines from 1 source (1 file): 2 events, 0 quarantined"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -124,9 +133,23 @@ fn editing_one_byte_breaks_the_chain_at_the_next_line() {
     let (code, v, _) = check_json(dir.path());
     assert_eq!(code, 1);
     let breaks: Vec<_> = findings_of(&v, "LOG-02");
-    let found: Vec<(String, String)> =
-        breaks.iter().map(|f| (f["discriminator"].as_str().unwrap().to_string(), f["evidence"][0]["path"].as_str().unwrap().to_string())).collect();
-    assert_eq!(found, [(format!("a|{}", k + 1), "logs/serving/serving.jsonl".to_string())], "{v:#}");
+    let found: Vec<(String, String)> = breaks
+        .iter()
+        .map(|f| {
+            (
+                f["discriminator"].as_str().unwrap().to_string(),
+                f["evidence"][0]["path"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [(
+            format!("a|{}", k + 1),
+            "logs/serving/serving.jsonl".to_string()
+        )],
+        "{v:#}"
+    );
     assert_eq!(breaks[0]["evidence"][0]["line"], k + 1);
     assert_eq!(breaks[0]["level"], "deny");
 
@@ -137,7 +160,10 @@ fn editing_one_byte_breaks_the_chain_at_the_next_line() {
     std::fs::write(&log, lines.join("\n") + "\n").unwrap();
     let (code, v, _) = check_json(dir.path());
     assert_eq!(code, 1);
-    let discs: Vec<&str> = findings_of(&v, "LOG-02").iter().map(|f| f["discriminator"].as_str().unwrap()).collect();
+    let discs: Vec<&str> = findings_of(&v, "LOG-02")
+        .iter()
+        .map(|f| f["discriminator"].as_str().unwrap())
+        .collect();
     assert!(discs.contains(&format!("b|{k}").as_str()), "{discs:?}");
     assert!(discs.contains(&format!("a|{k}").as_str()), "{discs:?}");
 }
@@ -152,7 +178,10 @@ fn a_misspelled_config_key_exits_2_naming_key_file_and_line() {
     let o = run(&["check", "-c", config.to_str().unwrap()]);
     assert_eq!(code(&o), 2);
     let err = stderr(&o);
-    assert!(err.contains("unknown key `pakcs` in `policy`; did you mean `packs`?"), "{err}");
+    assert!(
+        err.contains("unknown key `pakcs` in `policy`; did you mean `packs`?"),
+        "{err}"
+    );
     assert!(err.contains("trailbook.toml:7:1"), "{err}");
     assert!(stdout(&o).is_empty());
 }
@@ -195,12 +224,20 @@ fn garbage_never_panics_and_every_bad_line_is_counted_and_located() {
     assert_eq!(code, 1, "{err}");
     assert!(!err.contains("panicked"), "{err}");
     assert_eq!(v["summary"]["lines"], lines);
-    assert_eq!(v["summary"]["events"].as_u64().unwrap() + v["summary"]["quarantined"].as_u64().unwrap(), lines);
+    assert_eq!(
+        v["summary"]["events"].as_u64().unwrap() + v["summary"]["quarantined"].as_u64().unwrap(),
+        lines
+    );
     assert_eq!(v["summary"]["events"], 1);
     let q = findings_of(&v, "LOG-06");
     assert_eq!(q.len(), 1);
     assert_eq!(q[0]["count"].as_u64().unwrap(), lines - 1);
-    let located: Vec<u64> = q[0]["evidence"].as_array().unwrap().iter().map(|e| e["line"].as_u64().unwrap()).collect();
+    let located: Vec<u64> = q[0]["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["line"].as_u64().unwrap())
+        .collect();
     assert_eq!(located, (2..=lines).collect::<Vec<_>>());
 }
 
@@ -235,7 +272,15 @@ fn output_is_the_same_whatever_the_thread_count_and_file_order() {
     let config = dir.path().join("trailbook.toml");
     let outputs: Vec<Vec<u8>> = ["1", "2", "4"]
         .iter()
-        .map(|n| bin().args(["check", "-c", config.to_str().unwrap(), "--format", "json"]).env("RAYON_NUM_THREADS", n).env("TZ", "Asia/Tokyo").output().unwrap().stdout)
+        .map(|n| {
+            bin()
+                .args(["check", "-c", config.to_str().unwrap(), "--format", "json"])
+                .env("RAYON_NUM_THREADS", n)
+                .env("TZ", "Asia/Tokyo")
+                .output()
+                .unwrap()
+                .stdout
+        })
         .collect();
     assert!(!outputs[0].is_empty());
     assert!(outputs.iter().all(|o| *o == outputs[0]));
@@ -249,7 +294,10 @@ fn graph_exports_json_and_dot_with_focus() {
     let v: Value = serde_json::from_slice(&o.stdout).unwrap();
     let nodes = v["nodes"].as_array().unwrap();
     let edges = v["edges"].as_array().unwrap();
-    assert!(nodes.iter().all(|n| n["id"].is_string() && n["type"].is_string() && n["label"].is_string() && n["unresolved"].is_boolean()));
+    assert!(nodes.iter().all(|n| n["id"].is_string()
+        && n["type"].is_string()
+        && n["label"].is_string()
+        && n["unresolved"].is_boolean()));
     assert!(edges.iter().any(|e| e["rel"] == "trained_on"));
     assert!(edges.iter().any(|e| e["rel"] == "serves"));
     let ids: Vec<&str> = nodes.iter().map(|n| n["id"].as_str().unwrap()).collect();
@@ -257,8 +305,19 @@ fn graph_exports_json_and_dot_with_focus() {
     sorted.sort_unstable();
     assert_eq!(ids, sorted);
 
-    let version = edges.iter().find(|e| e["rel"] == "serves").unwrap()["from"].as_str().unwrap().to_string();
-    let o = run(&["graph", "-c", config.to_str().unwrap(), "--focus", &version, "--depth", "1"]);
+    let version = edges.iter().find(|e| e["rel"] == "serves").unwrap()["from"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let o = run(&[
+        "graph",
+        "-c",
+        config.to_str().unwrap(),
+        "--focus",
+        &version,
+        "--depth",
+        "1",
+    ]);
     let v: Value = serde_json::from_slice(&o.stdout).unwrap();
     let focused = v["nodes"].as_array().unwrap();
     assert!(focused.len() < nodes.len());
@@ -267,15 +326,28 @@ fn graph_exports_json_and_dot_with_focus() {
     let edges_out = v["edges"].as_array().unwrap();
     let shown: Vec<&str> = focused.iter().map(|n| n["id"].as_str().unwrap()).collect();
     for id in &shown {
-        let adjacent = edges_out.iter().any(|e| (e["from"] == *id && e["to"] == version.as_str()) || (e["to"] == *id && e["from"] == version.as_str()));
+        let adjacent = edges_out.iter().any(|e| {
+            (e["from"] == *id && e["to"] == version.as_str())
+                || (e["to"] == *id && e["from"] == version.as_str())
+        });
         assert!(*id == version || adjacent, "{id} is not next to {version}");
     }
     for e in edges_out {
-        assert!(shown.contains(&e["from"].as_str().unwrap()) && shown.contains(&e["to"].as_str().unwrap()), "{e}");
+        assert!(
+            shown.contains(&e["from"].as_str().unwrap())
+                && shown.contains(&e["to"].as_str().unwrap()),
+            "{e}"
+        );
     }
     let o = run(&["graph", "-c", config.to_str().unwrap(), "--format", "dot"]);
     assert!(stdout(&o).starts_with("digraph lineage {"));
-    let o = run(&["graph", "-c", config.to_str().unwrap(), "--focus", "model_version:nope@0"]);
+    let o = run(&[
+        "graph",
+        "-c",
+        config.to_str().unwrap(),
+        "--focus",
+        "model_version:nope@0",
+    ]);
     assert_eq!(code(&o), 2);
     assert!(stderr(&o).contains("is not a node of the lineage graph"));
 }
@@ -285,16 +357,31 @@ fn rules_and_explain_document_the_catalogue() {
     let o = run(&["rules", "--format", "json"]);
     assert_eq!(code(&o), 0);
     let v: Value = serde_json::from_slice(&o.stdout).unwrap();
-    let ids: Vec<&str> = v.as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
     for id in ["LOG-01", "LOG-02", "LOG-05", "LOG-06", "LOG-07", "LOG-08"] {
         assert!(ids.contains(&id), "{id} in {ids:?}");
     }
-    let log02 = v.as_array().unwrap().iter().find(|r| r["id"] == "LOG-02").unwrap();
+    let log02 = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "LOG-02")
+        .unwrap();
     assert_eq!(log02["clauses"][0], "PCI DSS 10.3.2–10.3.4 [V]");
     assert_eq!(log02["packs"][0], "baseline");
     let o = run(&["explain", "log-02"]);
     let text = stdout(&o);
-    for section in ["## What it checks", "## Why it matters", "## Example", "## How to fix"] {
+    for section in [
+        "## What it checks",
+        "## Why it matters",
+        "## Example",
+        "## How to fix",
+    ] {
         assert!(text.contains(section), "{section}");
     }
     let o = run(&["explain", "XYZ-01"]);
@@ -323,13 +410,159 @@ fn as_of_comes_from_the_flag_then_config_then_source_date_epoch_then_data() {
     let dir = fixture(chain(&[access("e1", 1), access("e2", 5)]).as_bytes());
     let config = dir.path().join("trailbook.toml");
     let c = config.to_str().unwrap();
-    let as_of = |o: Output| -> Value { serde_json::from_slice::<Value>(&o.stdout).unwrap()["summary"].clone() };
+    let as_of = |o: Output| -> Value {
+        serde_json::from_slice::<Value>(&o.stdout).unwrap()["summary"].clone()
+    };
     let s = as_of(run(&["check", "-c", c, "--format", "json"]));
-    assert_eq!((s["as_of"].as_str().unwrap(), s["as_of_source"].as_str().unwrap()), ("2026-03-01T05:00:00Z", "latest event"));
-    let s = as_of(bin().args(["check", "-c", c, "--format", "json"]).env("SOURCE_DATE_EPOCH", "1772341200").output().unwrap());
+    assert_eq!(
+        (
+            s["as_of"].as_str().unwrap(),
+            s["as_of_source"].as_str().unwrap()
+        ),
+        ("2026-03-01T05:00:00Z", "latest event")
+    );
+    let s = as_of(
+        bin()
+            .args(["check", "-c", c, "--format", "json"])
+            .env("SOURCE_DATE_EPOCH", "1772341200")
+            .output()
+            .unwrap(),
+    );
     assert_eq!(s["as_of"], "2026-03-01T05:00:00Z");
     assert_eq!(s["as_of_source"], "SOURCE_DATE_EPOCH");
-    let s = as_of(run(&["check", "-c", c, "--format", "json", "--as-of", "2026-03-01T02:00:00Z"]));
+    let s = as_of(run(&[
+        "check",
+        "-c",
+        c,
+        "--format",
+        "json",
+        "--as-of",
+        "2026-03-01T02:00:00Z",
+    ]));
     assert_eq!(s["as_of"], "2026-03-01T02:00:00Z");
     assert_eq!(s["events_after_as_of"], 1);
+}
+
+/// The example's documented gaps (examples/credit-risk/README.md): rule, subject, discriminator,
+/// level and the first evidence location.
+#[test]
+fn the_example_reports_its_documented_gaps_and_only_them() {
+    let (code, v, _) = check_json(&example());
+    assert_eq!(code, 1);
+    let mut got: Vec<(String, String, String, String, String)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let e = &f["evidence"][0];
+            (
+                f["rule"].as_str().unwrap().into(),
+                f["subject"].as_str().unwrap().into(),
+                f["discriminator"].as_str().unwrap().into(),
+                f["level"].as_str().unwrap().into(),
+                format!("{}:{}", e["path"].as_str().unwrap(), e["line"]),
+            )
+        })
+        .collect();
+    got.sort();
+    let s = |a: &str, b: &str, c: &str, d: &str, e: &str| {
+        (
+            a.to_string(),
+            b.to_string(),
+            c.to_string(),
+            d.to_string(),
+            e.to_string(),
+        )
+    };
+    let want = vec![
+        s(
+            "LINK-01",
+            "deployment:credit-scoring-canary",
+            "a",
+            "deny",
+            "logs/serving/serving.jsonl:381",
+        ),
+        s(
+            "LINK-03",
+            "model_version:credit-risk@1.1.1",
+            "b|reg-0048",
+            "deny",
+            "logs/registry/registry.jsonl:48",
+        ),
+        s(
+            "LOG-01",
+            "source:serving",
+            "b|2026-03-12",
+            "warn",
+            "logs/serving/serving.jsonl:273",
+        ),
+        s(
+            "LOG-07",
+            "event:reg-0041",
+            "a",
+            "warn",
+            "logs/registry/registry.jsonl:38",
+        ),
+        s(
+            "MOD-01",
+            "model_version:collections-priority@1.1.0",
+            "a",
+            "info",
+            "logs/registry/registry.jsonl:53",
+        ),
+        s(
+            "MOD-03",
+            "dataset:collections/collections-train@2026-01",
+            "c",
+            "info",
+            "logs/registry/registry.jsonl:17",
+        ),
+    ];
+    assert_eq!(got, want);
+    let readme = std::fs::read_to_string(example().join("README.md")).unwrap();
+    for (rule, subject, ..) in &want {
+        assert!(
+            readme.contains(rule.as_str()) && readme.contains(subject.as_str()),
+            "README documents {rule} {subject}"
+        );
+    }
+}
+
+/// The generator's planted violations are exactly what `check` finds.
+#[test]
+fn check_finds_exactly_what_the_generator_planted() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("synth");
+    let planted = trailbook::synth::generate(&trailbook::synth::SynthOptions {
+        events: 12_345,
+        seed: 7,
+        out: out.clone(),
+        files_per_source: 3,
+    })
+    .unwrap();
+    assert!(planted.violations.len() >= 5);
+    let (code, v, err) = check_json(&out);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(v["summary"]["lines"], 12_345);
+    let mut found: Vec<(String, String, String)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().into(),
+                f["subject"].as_str().unwrap().into(),
+                f["discriminator"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    found.sort();
+    let mut want: Vec<(String, String, String)> = planted
+        .violations
+        .iter()
+        .map(|p| (p.rule.clone(), p.subject.clone(), p.discriminator.clone()))
+        .collect();
+    want.sort();
+    want.dedup();
+    assert_eq!(found, want);
 }

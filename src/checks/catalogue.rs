@@ -9,12 +9,13 @@ use crate::time::Duration;
 
 /// Every rule id of the catalogue (`RULES.md` §3), implemented or not, in catalogue order.
 pub const RULE_IDS: &[&str] = &[
-    "LOG-01", "LOG-02", "LOG-03", "LOG-04", "LOG-05", "LOG-06", "LOG-07", "LOG-08", "LINK-01", "LINK-02",
-    "LINK-03", "LINK-04", "LINK-05", "MOD-01", "MOD-02", "MOD-03", "MOD-04", "MOD-05", "MOD-06", "DATA-01",
-    "DATA-02", "DATA-03", "DEC-01", "DEC-02", "DEC-03", "DEC-04", "DEC-05", "DEC-06", "DEP-01", "DEP-02",
-    "DEP-03", "DEP-04", "DEP-05", "DEP-06", "DEP-07", "INC-01", "INC-02", "INC-03", "INC-04", "INC-05",
-    "INC-06", "ACC-01", "ACC-02", "ACC-03", "ACC-04", "RET-01", "RET-02", "RET-03", "RET-04", "RET-05",
-    "RET-06", "RET-07", "RET-08", "RET-09", "PRV-01", "PRV-02", "PRV-03", "PRV-04", "PRV-05",
+    "LOG-01", "LOG-02", "LOG-03", "LOG-04", "LOG-05", "LOG-06", "LOG-07", "LOG-08", "LINK-01",
+    "LINK-02", "LINK-03", "LINK-04", "LINK-05", "MOD-01", "MOD-02", "MOD-03", "MOD-04", "MOD-05",
+    "MOD-06", "DATA-01", "DATA-02", "DATA-03", "DEC-01", "DEC-02", "DEC-03", "DEC-04", "DEC-05",
+    "DEC-06", "DEP-01", "DEP-02", "DEP-03", "DEP-04", "DEP-05", "DEP-06", "DEP-07", "INC-01",
+    "INC-02", "INC-03", "INC-04", "INC-05", "INC-06", "ACC-01", "ACC-02", "ACC-03", "ACC-04",
+    "RET-01", "RET-02", "RET-03", "RET-04", "RET-05", "RET-06", "RET-07", "RET-08", "RET-09",
+    "PRV-01", "PRV-02", "PRV-03", "PRV-04", "PRV-05",
 ];
 
 /// A policy pack (`RULES.md` §4.1).
@@ -38,15 +39,30 @@ const fn def(
     max_level: Option<Level>,
     effective_from: Option<&'static str>,
 ) -> PackDef {
-    PackDef { id, label, rules, levels, max_level, effective_from }
+    PackDef {
+        id,
+        label,
+        rules,
+        levels,
+        max_level,
+        effective_from,
+    }
 }
 
 const SR11_7_RULES: &str = "MOD-01–06, DEP-01, DEP-03–05, DEC-01, ACC-02";
-const SR_LEVELS: &[(&str, &str, Level)] = &[("MOD-05", "", Level::Deny), ("DEP-04", "", Level::Deny)];
+const SR_LEVELS: &[(&str, &str, Level)] =
+    &[("MOD-05", "", Level::Deny), ("DEP-04", "", Level::Deny)];
 const UNCHAINED_WARN: &[(&str, &str, Level)] = &[("LOG-02", "e", Level::Warn)];
 
 pub static PACKS: &[PackDef] = &[
-    def("baseline", "Evidence integrity and graph consistency", "LOG-01–08, LINK-01–05", &[], None, None),
+    def(
+        "baseline",
+        "Evidence integrity and graph consistency",
+        "LOG-01–08, LINK-01–05",
+        &[],
+        None,
+        None,
+    ),
     def(
         "eu-ai-act-provider",
         "EU AI Act, provider of a high-risk system",
@@ -63,9 +79,30 @@ pub static PACKS: &[PackDef] = &[
         None,
         Some("2026-08-02"),
     ),
-    def("gdpr", "GDPR", "DEC-02, DEC-03, INC-06, ACC-04, RET-07–09, PRV-01–05", &[], None, Some("2018-05-25")),
-    def("sr11-7", "SR 11-7 (legacy baseline)", SR11_7_RULES, SR_LEVELS, None, Some("2011-04-04")),
-    def("pra-ss1-23", "PRA SS1/23", SR11_7_RULES, SR_LEVELS, None, Some("2024-05-17")),
+    def(
+        "gdpr",
+        "GDPR",
+        "DEC-02, DEC-03, INC-06, ACC-04, RET-07–09, PRV-01–05",
+        &[],
+        None,
+        Some("2018-05-25"),
+    ),
+    def(
+        "sr11-7",
+        "SR 11-7 (legacy baseline)",
+        SR11_7_RULES,
+        SR_LEVELS,
+        None,
+        Some("2011-04-04"),
+    ),
+    def(
+        "pra-ss1-23",
+        "PRA SS1/23",
+        SR11_7_RULES,
+        SR_LEVELS,
+        None,
+        Some("2024-05-17"),
+    ),
     def(
         "nist-ai-rmf",
         "NIST AI RMF 1.0 (informative)",
@@ -82,11 +119,46 @@ pub static PACKS: &[PackDef] = &[
         Some(Level::Warn),
         None,
     ),
-    def("pci-dss", "PCI DSS v4.0.1, Requirement 10", "ACC-01, ACC-03, RET-03, PRV-01", UNCHAINED_WARN, None, None),
-    def("hipaa", "HIPAA Security Rule", "ACC-01, RET-04", &[], None, None),
-    def("sec-17a4", "SEC Rule 17a-4 (broker-dealers)", "RET-05", UNCHAINED_WARN, None, Some("2023-05-03")),
-    def("sox", "SOX / PCAOB audit evidence", "RET-06, ACC-02, ACC-03, MOD-06", &[], None, None),
-    def("nyc-ll144", "NYC Local Law 144 (AEDT)", "DEP-07, DEC-06, PRV-05", &[], None, Some("2023-07-05")),
+    def(
+        "pci-dss",
+        "PCI DSS v4.0.1, Requirement 10",
+        "ACC-01, ACC-03, RET-03, PRV-01",
+        UNCHAINED_WARN,
+        None,
+        None,
+    ),
+    def(
+        "hipaa",
+        "HIPAA Security Rule",
+        "ACC-01, RET-04",
+        &[],
+        None,
+        None,
+    ),
+    def(
+        "sec-17a4",
+        "SEC Rule 17a-4 (broker-dealers)",
+        "RET-05",
+        UNCHAINED_WARN,
+        None,
+        Some("2023-05-03"),
+    ),
+    def(
+        "sox",
+        "SOX / PCAOB audit evidence",
+        "RET-06, ACC-02, ACC-03, MOD-06",
+        &[],
+        None,
+        None,
+    ),
+    def(
+        "nyc-ll144",
+        "NYC Local Law 144 (AEDT)",
+        "DEP-07, DEC-06, PRV-05",
+        &[],
+        None,
+        Some("2023-07-05"),
+    ),
 ];
 
 pub fn pack(id: &str) -> Option<&'static PackDef> {
@@ -100,8 +172,13 @@ impl PackDef {
         for item in self.rules.split(',').map(str::trim) {
             match item.split_once('–') {
                 Some((first, last)) => {
-                    let (family, from) = first.rsplit_once('-').expect("pack rule range has a family");
-                    let (from, to): (u32, u32) = (from.parse().expect("range start"), last.parse().expect("range end"));
+                    let (family, from) = first
+                        .rsplit_once('-')
+                        .expect("pack rule range has a family");
+                    let (from, to): (u32, u32) = (
+                        from.parse().expect("range start"),
+                        last.parse().expect("range end"),
+                    );
                     for n in from..=to {
                         listed.push(format!("{family}-{n:02}"));
                     }
@@ -109,7 +186,11 @@ impl PackDef {
                 None => listed.push(item.to_string()),
             }
         }
-        RULE_IDS.iter().copied().filter(|id| listed.iter().any(|l| l == id)).collect()
+        RULE_IDS
+            .iter()
+            .copied()
+            .filter(|id| listed.iter().any(|l| l == id))
+            .collect()
     }
 
     pub fn lists(&self, rule: &str) -> bool {
@@ -146,13 +227,23 @@ impl ParamKind {
         match self {
             ParamKind::Duration => s(v)?.parse::<Duration>().map(|_| ()),
             ParamKind::Str => s(v).map(|_| ()),
-            ParamKind::Regex => regex::Regex::new(&s(v)?).map(|_| ()).map_err(|e| format!("not a valid regex: {e}")),
+            ParamKind::Regex => regex::Regex::new(&s(v)?)
+                .map(|_| ())
+                .map_err(|e| format!("not a valid regex: {e}")),
             ParamKind::Enum(options) => {
                 let x = s(v)?;
-                if options.contains(&x.as_str()) { Ok(()) } else { Err(format!("must be one of {}", options.join(", "))) }
+                if options.contains(&x.as_str()) {
+                    Ok(())
+                } else {
+                    Err(format!("must be one of {}", options.join(", ")))
+                }
             }
             ParamKind::Strs => match v {
-                DeValue::Array(a) if a.iter().all(|i| matches!(i.get_ref(), DeValue::String(_))) => Ok(()),
+                DeValue::Array(a)
+                    if a.iter().all(|i| matches!(i.get_ref(), DeValue::String(_))) =>
+                {
+                    Ok(())
+                }
                 _ => Err("must be an array of strings".into()),
             },
             ParamKind::Int => match v {
@@ -191,7 +282,11 @@ pub struct ParamSpec {
 }
 
 pub const fn param(name: &'static str, kind: ParamKind, default: &'static str) -> ParamSpec {
-    ParamSpec { name, kind, default }
+    ParamSpec {
+        name,
+        kind,
+        default,
+    }
 }
 
 #[cfg(test)]
@@ -202,7 +297,11 @@ mod tests {
     fn the_catalogue_has_59_rules_and_packs_expand_ranges() {
         assert_eq!(RULE_IDS.len(), 59);
         let provider = pack("eu-ai-act-provider").unwrap().rule_ids();
-        assert!(provider.contains(&"MOD-04") && !provider.contains(&"MOD-05") && provider.contains(&"INC-04"));
+        assert!(
+            provider.contains(&"MOD-04")
+                && !provider.contains(&"MOD-05")
+                && provider.contains(&"INC-04")
+        );
         assert_eq!(pack("baseline").unwrap().rule_ids().len(), 13);
         for p in PACKS {
             for id in p.rule_ids() {

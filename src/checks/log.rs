@@ -13,7 +13,15 @@ use crate::event::{EntityType, Event, kind_spec};
 use crate::ingest::chain::ChainProblem;
 use crate::time;
 
-pub static RULES: &[&dyn Rule] = &[&Log01, &Log02, &Log03, &super::coverage::Log04, &Log05, &Log06, &Log07];
+pub static RULES: &[&dyn Rule] = &[
+    &Log01,
+    &Log02,
+    &Log03,
+    &super::coverage::Log04,
+    &Log05,
+    &Log06,
+    &Log07,
+];
 
 /// `true` when `kind` matches a glob of `lag_kinds` (`decision.*`).
 fn kind_matches(globs: &[String], kind: &str) -> bool {
@@ -66,18 +74,24 @@ impl Rule for Log01 {
         let lag_kinds = cx.strs("lag_kinds");
         let skew = cx.config.policy.clock_skew;
         // (source, discriminator) → (message, evidence, latest ts)
-        let mut groups: BTreeMap<(u32, String), (String, Vec<Evidence>, jiff::Timestamp)> = BTreeMap::new();
+        let mut groups: BTreeMap<(u32, String), (String, Vec<Evidence>, jiff::Timestamp)> =
+            BTreeMap::new();
         let mut out = Vec::new();
         for (_, e) in model.view_all() {
             let mut add = |disc: String, what: String, note: String| {
-                let g = groups.entry((e.origin.source, disc)).or_insert_with(|| (what, Vec::new(), e.ts));
+                let g = groups
+                    .entry((e.origin.source, disc))
+                    .or_insert_with(|| (what, Vec::new(), e.ts));
                 g.1.push(cx.ev(e, Some(note)));
                 g.2 = g.2.max(e.ts);
             };
             let Some(spec) = kind_spec(&e.kind) else {
                 add(
                     format!("a|{}", e.kind),
-                    format!("kind `{}` is not a kind of trailbook event v1; no rule reads these events", e.kind),
+                    format!(
+                        "kind `{}` is not a kind of trailbook event v1; no rule reads these events",
+                        e.kind
+                    ),
                     format!("kind `{}`", e.kind),
                 );
                 continue;
@@ -93,7 +107,9 @@ impl Rule for Log01 {
                 if skew.after(rec) < e.ts {
                     add(
                         format!("c|{}", time::utc_day(e.ts)),
-                        format!("events recorded before they happened (more than {skew} clock skew)"),
+                        format!(
+                            "events recorded before they happened (more than {skew} clock skew)"
+                        ),
                         format!("recorded {} before", time::fmt_span(rec, e.ts)),
                     );
                 }
@@ -110,12 +126,24 @@ impl Rule for Log01 {
         for ((source, disc), (what, evidence, latest)) in groups {
             let n = evidence.len() as u64;
             let name = &cx.ingest.sources[source as usize].name;
-            let check = if disc.starts_with('a') { "a" } else if disc.starts_with('b') { "b" } else { "c" };
+            let check = if disc.starts_with('a') {
+                "a"
+            } else if disc.starts_with('b') {
+                "b"
+            } else {
+                "c"
+            };
             out.push(
-                Draft::new(format!("source:{name}"), disc, check, Level::Warn, format!("{n} event{}: {what}", crate::report::plural(n as usize)))
-                    .evidence(evidence)
-                    .count(n)
-                    .at(latest),
+                Draft::new(
+                    format!("source:{name}"),
+                    disc,
+                    check,
+                    Level::Warn,
+                    format!("{n} event{}: {what}", crate::report::plural(n as usize)),
+                )
+                .evidence(evidence)
+                .count(n)
+                .at(latest),
             );
         }
         Outcome::evaluated(out)
@@ -130,13 +158,26 @@ fn identity_mismatch(e: &Event) -> Option<String> {
     match (e.kind.as_str(), subject.kind) {
         ("model.registered", EntityType::ModelVersion) => {
             let want = format!("{}@{}", s("model"), s("version"));
-            (subject.id != want).then(|| format!("`model.registered` has subject id `{}`, but model@version is `{want}`", subject.id))
+            (subject.id != want).then(|| {
+                format!(
+                    "`model.registered` has subject id `{}`, but model@version is `{want}`",
+                    subject.id
+                )
+            })
         }
         ("dataset.registered", EntityType::Dataset) => {
             let want = format!("{}@{}", s("name"), s("version"));
             let ok = subject.id == want
-                || subject.id.strip_suffix(&want).is_some_and(|ns| ns.ends_with('/') && ns.len() > 1);
-            (!ok).then(|| format!("`dataset.registered` has subject id `{}`, but name@version is `{want}`", subject.id))
+                || subject
+                    .id
+                    .strip_suffix(&want)
+                    .is_some_and(|ns| ns.ends_with('/') && ns.len() > 1);
+            (!ok).then(|| {
+                format!(
+                    "`dataset.registered` has subject id `{}`, but name@version is `{want}`",
+                    subject.id
+                )
+            })
         }
         _ => None,
     }
@@ -172,7 +213,11 @@ impl Rule for Log02 {
             let subject = format!("source:{}", source.name);
             let several = source.files.len() > 1;
             let place = |file: u32, line: u64| {
-                if several { format!("{}:{line}", ingest.files[file as usize].path) } else { line.to_string() }
+                if several {
+                    format!("{}:{line}", ingest.files[file as usize].path)
+                } else {
+                    line.to_string()
+                }
             };
             let unchained = match source.chain_mode {
                 ChainMode::None => true,
@@ -180,8 +225,21 @@ impl Rule for Log02 {
                 ChainMode::Required => false,
             };
             if unchained {
-                let why = if source.chain_mode == ChainMode::None { "`chain = \"none\"`" } else { "no line carries `seq` and `prev`" };
-                out.push(Draft::new(subject.clone(), "e", "e", Level::Info, format!("source `{}` is not hash-chained ({why}): edits to it cannot be detected", source.name)));
+                let why = if source.chain_mode == ChainMode::None {
+                    "`chain = \"none\"`"
+                } else {
+                    "no line carries `seq` and `prev`"
+                };
+                out.push(Draft::new(
+                    subject.clone(),
+                    "e",
+                    "e",
+                    Level::Info,
+                    format!(
+                        "source `{}` is not hash-chained ({why}): edits to it cannot be detected",
+                        source.name
+                    ),
+                ));
                 continue;
             }
             any_chained_source = true;
@@ -201,8 +259,14 @@ impl Rule for Log02 {
                         "chain break: `prev` is not the SHA-256 of the previous line (that line, or this field, was altered)",
                         format!("expected prev {}, found {}", issue.expected, issue.found),
                     ),
-                    ChainProblem::Gap => ("seq gap: lines are missing before this one", format!("expected {}, found {}", issue.expected, issue.found)),
-                    ChainProblem::Repeat => ("seq repeat: lines were inserted or replayed", format!("expected {}, found {}", issue.expected, issue.found)),
+                    ChainProblem::Gap => (
+                        "seq gap: lines are missing before this one",
+                        format!("expected {}, found {}", issue.expected, issue.found),
+                    ),
+                    ChainProblem::Repeat => (
+                        "seq repeat: lines were inserted or replayed",
+                        format!("expected {}, found {}", issue.expected, issue.found),
+                    ),
                     ChainProblem::Unchained => {
                         evidence.note = Some(format!("{}: {}", issue.expected, issue.found));
                         unreadable.push(evidence);
@@ -242,7 +306,13 @@ impl Rule for Log02 {
         if any_chained_source {
             Outcome::evaluated(out)
         } else {
-            Outcome { status: super::Status::NotEvaluable("no source has `chain = \"required\"` or `\"optional\"` with chained lines".into()), findings: out }
+            Outcome {
+                status: super::Status::NotEvaluable(
+                    "no source has `chain = \"required\"` or `\"optional\"` with chained lines"
+                        .into(),
+                ),
+                findings: out,
+            }
         }
     }
 }
@@ -265,7 +335,11 @@ static LOG03: RuleMeta = RuleMeta {
     title: "Append-only across versions",
     levels: "`deny`",
     basis: "T",
-    sources: &["SEC 17a-4(f)(2)(i)(A)(1)–(4) [V]", "PCAOB AS 1215.16 [V]", "PCI DSS 10.3.4 [V]"],
+    sources: &[
+        "SEC 17a-4(f)(2)(i)(A)(1)–(4) [V]",
+        "PCAOB AS 1215.16 [V]",
+        "PCI DSS 10.3.4 [V]",
+    ],
     needs: "The previous site version's `inputs.lock`; for the first version, and for `trailbook check` (which publishes nothing), the rule is not evaluable.",
     checks: "Per source (subject `source:NAME`, discriminator = the file path): (a) head rewritten: the line at the previously recorded last `seq` no longer hashes to the recorded head; (b) truncated or rewritten: fewer lines than recorded, or the RFC 6962 root of the first N lines (N = the recorded count) differs; (c) a file of the previous lock is gone and no `retention.disposed` covers its recorded first and last event times.",
     why: "A hash chain cannot see lines dropped from its end. Comparing each build's inputs with what the previous published version recorded — as Certificate Transparency clients do — shows a truncated or rewritten log, which SEC 17a-4 and PCAOB AS 1215 forbid.",
@@ -317,29 +391,61 @@ impl Rule for Log05 {
         type Occurrences = (crate::event::Origin, Vec<(crate::event::Origin, bool)>);
         let mut groups: BTreeMap<&str, Occurrences> = BTreeMap::new();
         for d in &cx.model.duplicates {
-            groups.entry(&d.id).or_insert((d.first, Vec::new())).1.push((d.other, d.identical));
+            groups
+                .entry(&d.id)
+                .or_insert((d.first, Vec::new()))
+                .1
+                .push((d.other, d.identical));
         }
         let mut out = Vec::new();
         for (id, (first, others)) in groups {
             for (check, identical) in [("a", false), ("b", true)] {
-                let these: Vec<_> = others.iter().filter(|(_, same)| *same == identical).collect();
+                let these: Vec<_> = others
+                    .iter()
+                    .filter(|(_, same)| *same == identical)
+                    .collect();
                 if these.is_empty() {
                     continue;
                 }
                 let mut evidence = vec![cx.at(&first, None, Some("the event".into()))];
                 for (o, _) in &these {
-                    evidence.push(cx.at(o, None, Some(if identical { "same content".into() } else { "different content".into() })));
+                    evidence.push(cx.at(
+                        o,
+                        None,
+                        Some(if identical {
+                            "same content".into()
+                        } else {
+                            "different content".into()
+                        }),
+                    ));
                 }
                 for e in &mut evidence {
                     e.event = Some(id.to_string());
                 }
                 let n = these.len();
                 let (level, message) = if identical {
-                    (Level::Info, format!("id `{id}` appears on {} more line{} with the same content (overlapping exports); counted once", n, crate::report::plural(n)))
+                    (
+                        Level::Info,
+                        format!(
+                            "id `{id}` appears on {} more line{} with the same content (overlapping exports); counted once",
+                            n,
+                            crate::report::plural(n)
+                        ),
+                    )
                 } else {
-                    (Level::Deny, format!("id `{id}` is used by {} more line{} with different content; the first occurrence is taken as the event", n, crate::report::plural(n)))
+                    (
+                        Level::Deny,
+                        format!(
+                            "id `{id}` is used by {} more line{} with different content; the first occurrence is taken as the event",
+                            n,
+                            crate::report::plural(n)
+                        ),
+                    )
                 };
-                out.push(Draft::new(format!("event:{id}"), check, check, level, message).evidence(evidence));
+                out.push(
+                    Draft::new(format!("event:{id}"), check, check, level, message)
+                        .evidence(evidence),
+                );
             }
         }
         Outcome::evaluated(out)
@@ -393,9 +499,17 @@ impl Rule for Log06 {
                     "",
                     "",
                     level,
-                    format!("{n} line{} of source `{name}` quarantined: {}", crate::report::plural(n as usize), summary.join("; ")),
+                    format!(
+                        "{n} line{} of source `{name}` quarantined: {}",
+                        crate::report::plural(n as usize),
+                        summary.join("; ")
+                    ),
                 )
-                .evidence(lines.iter().map(|q| cx.at(&q.origin, Some(q.column), Some(q.reason.clone()))))
+                .evidence(
+                    lines
+                        .iter()
+                        .map(|q| cx.at(&q.origin, Some(q.column), Some(q.reason.clone()))),
+                )
                 .count(n),
             );
         }
@@ -440,15 +554,25 @@ impl Rule for Log07 {
             .iter()
             .map(|c| {
                 let e = model.event(c.event);
-                let level = if matches!(c.check, "b" | "d") { Level::Deny } else { Level::Warn };
+                let level = if matches!(c.check, "b" | "d") {
+                    Level::Deny
+                } else {
+                    Level::Warn
+                };
                 let mut evidence = vec![cx.ev(e, Some("the correction".into()))];
                 if let Some(o) = c.other {
                     evidence.push(cx.evi(o, Some("the corrected event".into())));
                 }
-                Draft::new(format!("event:{}", e.id), c.check, c.check, level, c.message.clone())
-                    .evidence(evidence)
-                    .at(e.ts)
-                    .system(e.system.as_deref())
+                Draft::new(
+                    format!("event:{}", e.id),
+                    c.check,
+                    c.check,
+                    level,
+                    c.message.clone(),
+                )
+                .evidence(evidence)
+                .at(e.ts)
+                .system(e.system.as_deref())
             })
             .collect();
         Outcome::evaluated(out)
@@ -462,7 +586,13 @@ mod tests {
     use crate::testing::{chain, check, check_events, ev, with};
 
     fn access(id: &str, ts: &str) -> serde_json::Value {
-        ev(id, ts, "access", "resource:r", json!({"action": "read", "result": "success"}))
+        ev(
+            id,
+            ts,
+            "access",
+            "resource:r",
+            json!({"action": "read", "result": "success"}),
+        )
     }
 
     fn k(s: &str, d: &str, l: &str) -> (String, String, String) {
@@ -471,13 +601,54 @@ mod tests {
 
     #[test]
     fn log01_unknown_kinds_lag_skew_and_identity() {
-        let late = with(access("e2", "2026-03-01T10:00:00Z"), "recorded_ts", json!("2026-03-01T10:20:00Z"));
-        let early = with(access("e3", "2026-03-02T10:00:00Z"), "recorded_ts", json!("2026-03-02T09:00:00Z"));
-        let ok = with(access("e4", "2026-03-02T11:00:00Z"), "recorded_ts", json!("2026-03-02T11:00:02Z"));
-        let custom = ev("e5", "2026-03-02T12:00:00Z", "custom.thing", "resource:r", json!({}));
-        let model = ev("e6", "2026-03-02T13:00:00Z", "model.registered", "model_version:m@2", json!({"model": "m", "version": "1"}));
-        let ds = ev("e7", "2026-03-02T13:00:00Z", "dataset.registered", "dataset:ns/loans@1", json!({"name": "loans", "version": "1"}));
-        let case = check_events(&[access("e1", "2026-03-01T09:00:00Z"), late, early, ok, custom, model, ds], "");
+        let late = with(
+            access("e2", "2026-03-01T10:00:00Z"),
+            "recorded_ts",
+            json!("2026-03-01T10:20:00Z"),
+        );
+        let early = with(
+            access("e3", "2026-03-02T10:00:00Z"),
+            "recorded_ts",
+            json!("2026-03-02T09:00:00Z"),
+        );
+        let ok = with(
+            access("e4", "2026-03-02T11:00:00Z"),
+            "recorded_ts",
+            json!("2026-03-02T11:00:02Z"),
+        );
+        let custom = ev(
+            "e5",
+            "2026-03-02T12:00:00Z",
+            "custom.thing",
+            "resource:r",
+            json!({}),
+        );
+        let model = ev(
+            "e6",
+            "2026-03-02T13:00:00Z",
+            "model.registered",
+            "model_version:m@2",
+            json!({"model": "m", "version": "1"}),
+        );
+        let ds = ev(
+            "e7",
+            "2026-03-02T13:00:00Z",
+            "dataset.registered",
+            "dataset:ns/loans@1",
+            json!({"name": "loans", "version": "1"}),
+        );
+        let case = check_events(
+            &[
+                access("e1", "2026-03-01T09:00:00Z"),
+                late,
+                early,
+                ok,
+                custom,
+                model,
+                ds,
+            ],
+            "",
+        );
         assert_eq!(
             case.keys("LOG-01"),
             [
@@ -487,14 +658,23 @@ mod tests {
                 k("source:main", "c|2026-03-02", "warn"),
             ]
         );
-        let lag = case.of("LOG-01").into_iter().find(|f| f.discriminator.starts_with('b')).unwrap();
-        assert_eq!((lag.evidence[0].path.as_str(), lag.evidence[0].line), ("main.jsonl", 2));
+        let lag = case
+            .of("LOG-01")
+            .into_iter()
+            .find(|f| f.discriminator.starts_with('b'))
+            .unwrap();
+        assert_eq!(
+            (lag.evidence[0].path.as_str(), lag.evidence[0].line),
+            ("main.jsonl", 2)
+        );
         assert_eq!(lag.count, Some(1));
     }
 
     #[test]
     fn log02_reports_break_gap_and_repeat_with_locations() {
-        let events: Vec<_> = (1..=6).map(|i| access(&format!("e{i}"), &format!("2026-03-01T0{i}:00:00Z"))).collect();
+        let events: Vec<_> = (1..=6)
+            .map(|i| access(&format!("e{i}"), &format!("2026-03-01T0{i}:00:00Z")))
+            .collect();
         let text = chain(&events);
         let clean = check(&[("main", text.clone())], "");
         assert!(clean.of("LOG-02").is_empty());
@@ -503,16 +683,35 @@ mod tests {
         lines[1] = lines[1].replace("\"read\"", "\"reaD\"");
         lines.remove(4);
         let case = check(&[("main", lines.join("\n") + "\n")], "");
-        assert_eq!(case.keys("LOG-02"), [k("source:main", "a|3", "deny"), k("source:main", "a|5", "deny"), k("source:main", "b|5", "deny")]);
+        assert_eq!(
+            case.keys("LOG-02"),
+            [
+                k("source:main", "a|3", "deny"),
+                k("source:main", "a|5", "deny"),
+                k("source:main", "b|5", "deny")
+            ]
+        );
         let brk = &case.of("LOG-02")[0];
-        assert_eq!((brk.evidence[0].path.as_str(), brk.evidence[0].line, brk.evidence[0].column), ("main.jsonl", 3, Some(17)));
+        assert_eq!(
+            (
+                brk.evidence[0].path.as_str(),
+                brk.evidence[0].line,
+                brk.evidence[0].column
+            ),
+            ("main.jsonl", 3, Some(17))
+        );
         assert!(brk.message.contains("expected prev"), "{}", brk.message);
         assert_eq!(brk.integrity, Some("unverified"));
         // A replayed line is a repeat.
         let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
         lines.insert(3, lines[2].clone());
         let case = check(&[("main", lines.join("\n") + "\n")], "");
-        assert!(case.keys("LOG-02").contains(&k("source:main", "c|4", "deny")), "{:?}", case.keys("LOG-02"));
+        assert!(
+            case.keys("LOG-02")
+                .contains(&k("source:main", "c|4", "deny")),
+            "{:?}",
+            case.keys("LOG-02")
+        );
     }
 
     #[test]
@@ -535,26 +734,63 @@ mod tests {
         .unwrap();
         let loaded = crate::cli::load(&dir.path().join("trailbook.toml"), None).unwrap();
         let f = crate::checks::run(&loaded.model, &loaded.graph, &loaded.config, &loaded.ingest);
-        let log02: Vec<_> = f.findings.iter().filter(|f| f.rule == "LOG-02").map(|f| (f.discriminator.as_str(), f.level.as_str())).collect();
+        let log02: Vec<_> = f
+            .findings
+            .iter()
+            .filter(|f| f.rule == "LOG-02")
+            .map(|f| (f.discriminator.as_str(), f.level.as_str()))
+            .collect();
         assert_eq!(log02, [("e", "info")]);
     }
 
     #[test]
     fn log05_duplicates_differ_or_match() {
         let a = access("dup", "2026-03-01T01:00:00Z");
-        let b = with(access("dup", "2026-03-01T01:00:00Z"), "attrs", json!({"action": "export"}));
-        let case = check(&[("one", chain(&[a.clone(), access("x", "2026-03-01T02:00:00Z")])), ("two", chain(&[a, b]))], "");
-        assert_eq!(case.keys("LOG-05"), [k("event:dup", "a", "deny"), k("event:dup", "b", "info")]);
-        let f = case.of("LOG-05").into_iter().find(|f| f.discriminator == "a").unwrap();
-        let places: Vec<_> = f.evidence.iter().map(|e| (e.path.as_str(), e.line)).collect();
+        let b = with(
+            access("dup", "2026-03-01T01:00:00Z"),
+            "attrs",
+            json!({"action": "export"}),
+        );
+        let case = check(
+            &[
+                (
+                    "one",
+                    chain(&[a.clone(), access("x", "2026-03-01T02:00:00Z")]),
+                ),
+                ("two", chain(&[a, b])),
+            ],
+            "",
+        );
+        assert_eq!(
+            case.keys("LOG-05"),
+            [k("event:dup", "a", "deny"), k("event:dup", "b", "info")]
+        );
+        let f = case
+            .of("LOG-05")
+            .into_iter()
+            .find(|f| f.discriminator == "a")
+            .unwrap();
+        let places: Vec<_> = f
+            .evidence
+            .iter()
+            .map(|e| (e.path.as_str(), e.line))
+            .collect();
         assert_eq!(places, [("one.jsonl", 1), ("two.jsonl", 2)]);
-        assert_eq!(case.loaded.model.events.len(), 2, "the duplicate is not an event");
+        assert_eq!(
+            case.loaded.model.events.len(),
+            2,
+            "the duplicate is not an event"
+        );
     }
 
     #[test]
     fn log06_counts_and_locates_every_quarantined_line() {
         let good = access("e1", "2026-03-01T01:00:00Z");
-        let bad_ts = with(access("e2", "2026-03-01T02:00:00Z"), "ts", json!("yesterday"));
+        let bad_ts = with(
+            access("e2", "2026-03-01T02:00:00Z"),
+            "ts",
+            json!("yesterday"),
+        );
         let no_actor = {
             let mut e = access("e3", "2026-03-01T03:00:00Z");
             e.as_object_mut().unwrap().remove("actor");
@@ -570,22 +806,67 @@ mod tests {
         assert_eq!(lines, [2, 3, 4, 5]);
         assert!(f.message.contains("1 × bad `ts`"), "{}", f.message);
         assert_eq!(case.loaded.ingest.lines(), 5);
-        assert_eq!(case.loaded.ingest.events.len() + case.loaded.model.events.len(), 1);
-        let allowed = check(&[("main", chain(&[with(access("e2", "2026-03-01T02:00:00Z"), "ts", json!("soon"))]))], "[policy.params.LOG-06]\nallow = 1\n");
+        assert_eq!(
+            case.loaded.ingest.events.len() + case.loaded.model.events.len(),
+            1
+        );
+        let allowed = check(
+            &[(
+                "main",
+                chain(&[with(
+                    access("e2", "2026-03-01T02:00:00Z"),
+                    "ts",
+                    json!("soon"),
+                )]),
+            )],
+            "[policy.params.LOG-06]\nallow = 1\n",
+        );
         assert_eq!(allowed.keys("LOG-06"), [k("source:main", "", "info")]);
     }
 
     #[test]
     fn log07_corrections() {
-        let orig = ev("reg-1", "2026-03-01T01:00:00Z", "model.registered", "model_version:m@1", json!({"model": "m", "version": "1"}));
+        let orig = ev(
+            "reg-1",
+            "2026-03-01T01:00:00Z",
+            "model.registered",
+            "model_version:m@1",
+            json!({"model": "m", "version": "1"}),
+        );
         let fix_no_reason = with(
-            ev("reg-1b", "2026-03-02T01:00:00Z", "model.registered", "model_version:m@1", json!({"model": "m", "version": "1", "owner": "o"})),
+            ev(
+                "reg-1b",
+                "2026-03-02T01:00:00Z",
+                "model.registered",
+                "model_version:m@1",
+                json!({"model": "m", "version": "1", "owner": "o"}),
+            ),
             "supersedes",
             json!("reg-1"),
         );
-        let dangling = with(access("acc-2", "2026-03-02T02:00:00Z"), "supersedes", json!("nope"));
-        let other_kind = with(with(access("acc-3", "2026-03-02T03:00:00Z"), "supersedes", json!("reg-1")), "reason", json!("x"));
-        let selfref = with(with(access("acc-4", "2026-03-02T04:00:00Z"), "supersedes", json!("acc-4")), "reason", json!("x"));
+        let dangling = with(
+            access("acc-2", "2026-03-02T02:00:00Z"),
+            "supersedes",
+            json!("nope"),
+        );
+        let other_kind = with(
+            with(
+                access("acc-3", "2026-03-02T03:00:00Z"),
+                "supersedes",
+                json!("reg-1"),
+            ),
+            "reason",
+            json!("x"),
+        );
+        let selfref = with(
+            with(
+                access("acc-4", "2026-03-02T04:00:00Z"),
+                "supersedes",
+                json!("acc-4"),
+            ),
+            "reason",
+            json!("x"),
+        );
         let case = check_events(&[orig, fix_no_reason, dangling, other_kind, selfref], "");
         assert_eq!(
             case.keys("LOG-07"),
@@ -600,31 +881,83 @@ mod tests {
         let node = crate::event::NodeId::parse("model_version:m@1").unwrap();
         assert_eq!(case.loaded.model.state(&node).unwrap().id, "reg-1b");
         let clean = check_events(&[access("a", "2026-03-01T01:00:00Z")], "");
-        assert!(matches!(clean.status("LOG-07"), Some(crate::checks::Status::NotEvaluable(_))));
+        assert!(matches!(
+            clean.status("LOG-07"),
+            Some(crate::checks::Status::NotEvaluable(_))
+        ));
     }
 
     #[test]
     fn log08_waivers_waive_expire_and_are_judged() {
         // A duplicate id gives a LOG-05 (a) deny finding to waive.
         let a = access("dup", "2026-03-01T01:00:00Z");
-        let b = with(access("dup", "2026-03-01T01:00:00Z"), "attrs", json!({"action": "export"}));
+        let b = with(
+            access("dup", "2026-03-01T01:00:00Z"),
+            "attrs",
+            json!({"action": "export"}),
+        );
         let waiver = |id: &str, expires: &str, approver: &str| {
-            let mut w = ev(id, "2026-03-01T00:00:00Z", "waiver.granted", "resource:waivers", json!({"rule": "LOG-05", "target": "event:dup", "reason": "known overlap", "approved_by": approver, "expires": expires}));
+            let mut w = ev(
+                id,
+                "2026-03-01T00:00:00Z",
+                "waiver.granted",
+                "resource:waivers",
+                json!({"rule": "LOG-05", "target": "event:dup", "reason": "known overlap", "approved_by": approver, "expires": expires}),
+            );
             w["actor"] = json!({"id": "ops", "type": "human"});
             w
         };
-        let active = check_events(&[a.clone(), b.clone(), waiver("w1", "2026-12-31T00:00:00Z", "risk-head")], "");
-        let f = active.of("LOG-05").into_iter().find(|f| f.discriminator == "a").unwrap();
+        let active = check_events(
+            &[
+                a.clone(),
+                b.clone(),
+                waiver("w1", "2026-12-31T00:00:00Z", "risk-head"),
+            ],
+            "",
+        );
+        let f = active
+            .of("LOG-05")
+            .into_iter()
+            .find(|f| f.discriminator == "a")
+            .unwrap();
         assert_eq!(f.level, "waived");
         assert_eq!(f.waiver.as_ref().unwrap().level, crate::checks::Level::Deny);
         assert!(!active.findings.failed());
-        assert!(active.keys("LOG-08").is_empty(), "{:?}", active.keys("LOG-08"));
+        assert!(
+            active.keys("LOG-08").is_empty(),
+            "{:?}",
+            active.keys("LOG-08")
+        );
 
-        let expired = check_events(&[a, b, waiver("w2", "2026-03-01T00:30:00Z", "ops")], "[policy.params.LOG-08]\nmax_duration = \"1 min\"\n");
-        assert_eq!(expired.of("LOG-05").into_iter().find(|f| f.discriminator == "a").unwrap().level, "deny");
-        assert_eq!(expired.keys("LOG-08"), [k("waiver:w2", "a", "warn"), k("waiver:w2", "c", "warn"), k("waiver:w2", "d", "warn")]);
+        let expired = check_events(
+            &[a, b, waiver("w2", "2026-03-01T00:30:00Z", "ops")],
+            "[policy.params.LOG-08]\nmax_duration = \"1 min\"\n",
+        );
+        assert_eq!(
+            expired
+                .of("LOG-05")
+                .into_iter()
+                .find(|f| f.discriminator == "a")
+                .unwrap()
+                .level,
+            "deny"
+        );
+        assert_eq!(
+            expired.keys("LOG-08"),
+            [
+                k("waiver:w2", "a", "warn"),
+                k("waiver:w2", "c", "warn"),
+                k("waiver:w2", "d", "warn")
+            ]
+        );
         let lapsed = &expired.of("LOG-08")[0];
-        assert!(lapsed.message.contains(&crate::checks::finding_id("LOG-05", "event:dup", "a")), "{}", lapsed.message);
+        assert!(
+            lapsed
+                .message
+                .contains(&crate::checks::finding_id("LOG-05", "event:dup", "a")),
+            "{}",
+            lapsed.message
+        );
 
         let config_waiver = check_events(
             &[access("x", "2026-03-01T01:00:00Z")],

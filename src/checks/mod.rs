@@ -12,8 +12,8 @@
 //! never depends on thread scheduling.
 
 pub mod catalogue;
-pub mod facts;
 pub mod coverage;
+pub mod facts;
 mod link;
 mod log;
 mod models;
@@ -116,15 +116,24 @@ pub struct Outcome {
 
 impl Outcome {
     pub fn evaluated(findings: Vec<Draft>) -> Outcome {
-        Outcome { status: Status::Evaluated, findings }
+        Outcome {
+            status: Status::Evaluated,
+            findings,
+        }
     }
 
     pub fn not_evaluable(reason: impl Into<String>) -> Outcome {
-        Outcome { status: Status::NotEvaluable(reason.into()), findings: Vec::new() }
+        Outcome {
+            status: Status::NotEvaluable(reason.into()),
+            findings: Vec::new(),
+        }
     }
 
     pub fn not_applicable(reason: impl Into<String>) -> Outcome {
-        Outcome { status: Status::NotApplicable(reason.into()), findings: Vec::new() }
+        Outcome {
+            status: Status::NotApplicable(reason.into()),
+            findings: Vec::new(),
+        }
     }
 }
 
@@ -150,7 +159,13 @@ pub struct Draft {
 }
 
 impl Draft {
-    pub fn new(subject: impl Into<String>, discriminator: impl Into<String>, check: &'static str, level: Level, message: impl Into<String>) -> Draft {
+    pub fn new(
+        subject: impl Into<String>,
+        discriminator: impl Into<String>,
+        check: &'static str,
+        level: Level,
+        message: impl Into<String>,
+    ) -> Draft {
         Draft {
             subject: subject.into(),
             discriminator: discriminator.into(),
@@ -249,19 +264,31 @@ impl Cx<'_> {
             .iter()
             .find(|p| p.name == name)
             .unwrap_or_else(|| panic!("{} reads undeclared parameter `{name}`", self.rule.id));
-        if let Some(v) = self.config.policy.params.get(self.rule.id).and_then(|t| t.get(name)) {
+        if let Some(v) = self
+            .config
+            .policy
+            .params
+            .get(self.rule.id)
+            .and_then(|t| t.get(name))
+        {
             return v.clone();
         }
         default_value(spec)
     }
 
     pub fn duration(&self, name: &str) -> Duration {
-        self.param(name).as_str().and_then(|s| s.parse().ok()).unwrap_or(Duration::Seconds(0))
+        self.param(name)
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(Duration::Seconds(0))
     }
 
     pub fn strs(&self, name: &str) -> Vec<String> {
         match self.param(name) {
-            toml::Value::Array(a) => a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect(),
+            toml::Value::Array(a) => a
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect(),
             _ => Vec::new(),
         }
     }
@@ -314,7 +341,12 @@ pub fn rules() -> &'static [&'static dyn Rule] {
         all.push(&waivers::Log08);
         all.extend_from_slice(link::RULES);
         all.extend_from_slice(models::RULES);
-        all.sort_by_key(|r| catalogue::RULE_IDS.iter().position(|id| *id == r.meta().id).unwrap_or(usize::MAX));
+        all.sort_by_key(|r| {
+            catalogue::RULE_IDS
+                .iter()
+                .position(|id| *id == r.meta().id)
+                .unwrap_or(usize::MAX)
+        });
         all
     });
     &RULES
@@ -409,7 +441,10 @@ impl Findings {
 
 /// The enabled packs that list a rule (baseline lists LOG and LINK).
 fn listing_packs(config: &Config, rule: &str) -> Vec<&'static catalogue::PackDef> {
-    catalogue::PACKS.iter().filter(|p| config.policy.enabled(p.id) && p.lists(rule)).collect()
+    catalogue::PACKS
+        .iter()
+        .filter(|p| config.policy.enabled(p.id) && p.lists(rule))
+        .collect()
 }
 
 /// Runs every rule that an enabled pack lists.
@@ -435,10 +470,22 @@ pub fn run(model: &Model, graph: &LineageGraph, config: &Config, ingest: &Ingest
     not_implemented.sort();
 
     // LOG-08 reads the other rules' findings: it runs after them.
-    let (first, last): (Vec<_>, Vec<_>) = selected.into_iter().partition(|r| r.meta().id != "LOG-08");
+    let (first, last): (Vec<_>, Vec<_>) =
+        selected.into_iter().partition(|r| r.meta().id != "LOG-08");
     let outcomes: Vec<(&'static dyn Rule, Outcome)> = first
         .par_iter()
-        .map(|r| (*r, r.run(&Cx { model, graph, config, ingest, rule: r.meta() })))
+        .map(|r| {
+            (
+                *r,
+                r.run(&Cx {
+                    model,
+                    graph,
+                    config,
+                    ingest,
+                    rule: r.meta(),
+                }),
+            )
+        })
         .collect();
 
     let mut findings = Vec::new();
@@ -448,7 +495,10 @@ pub fn run(model: &Model, graph: &LineageGraph, config: &Config, ingest: &Ingest
         runs.push(RuleRun {
             rule: meta.id,
             status: outcome.status,
-            packs: listing_packs(config, meta.id).iter().map(|p| p.id.to_string()).collect(),
+            packs: listing_packs(config, meta.id)
+                .iter()
+                .map(|p| p.id.to_string())
+                .collect(),
             findings: outcome.findings.len(),
         });
         for d in outcome.findings {
@@ -459,11 +509,24 @@ pub fn run(model: &Model, graph: &LineageGraph, config: &Config, ingest: &Ingest
     waivers::apply(&waiver_set, &mut findings, model);
     for rule in last {
         let meta = rule.meta();
-        let outcome = waivers::log08(&waiver_set, &findings, &Cx { model, graph, config, ingest, rule: meta });
+        let outcome = waivers::log08(
+            &waiver_set,
+            &findings,
+            &Cx {
+                model,
+                graph,
+                config,
+                ingest,
+                rule: meta,
+            },
+        );
         runs.push(RuleRun {
             rule: meta.id,
             status: outcome.status,
-            packs: listing_packs(config, meta.id).iter().map(|p| p.id.to_string()).collect(),
+            packs: listing_packs(config, meta.id)
+                .iter()
+                .map(|p| p.id.to_string())
+                .collect(),
             findings: outcome.findings.len(),
         });
         for d in outcome.findings {
@@ -472,12 +535,26 @@ pub fn run(model: &Model, graph: &LineageGraph, config: &Config, ingest: &Ingest
     }
     runs.sort_by_key(|r| catalogue::RULE_IDS.iter().position(|id| *id == r.rule));
     sort(&mut findings);
-    Findings { findings, rules: runs, not_implemented, disabled }
+    Findings {
+        findings,
+        rules: runs,
+        not_implemented,
+        disabled,
+    }
 }
 
 /// Level, integrity mark and id of one draft (§4.4, §6.1, §6.3).
-fn finalize(meta: &'static RuleMeta, d: Draft, model: &Model, config: &Config, ingest: &Ingest) -> Finding {
-    let system = d.system.clone().or_else(|| subject_system(model, &d.subject));
+fn finalize(
+    meta: &'static RuleMeta,
+    d: Draft,
+    model: &Model,
+    config: &Config,
+    ingest: &Ingest,
+) -> Finding {
+    let system = d
+        .system
+        .clone()
+        .or_else(|| subject_system(model, &d.subject));
     let time = d.time.unwrap_or(model.as_of);
     let mut level: Option<Level> = None;
     let mut packs = Vec::new();
@@ -495,13 +572,17 @@ fn finalize(meta: &'static RuleMeta, d: Draft, model: &Model, config: &Config, i
             .iter()
             .find(|(rule, check, _)| *rule == meta.id && (check.is_empty() || *check == d.check))
             .map_or(d.level, |(_, _, l)| *l);
-        let max = options.and_then(|o| o.max_level.as_deref()).and_then(Level::parse).or(pack.max_level);
+        let max = options
+            .and_then(|o| o.max_level.as_deref())
+            .and_then(Level::parse)
+            .or(pack.max_level);
         if let Some(max) = max {
             l = l.min(max);
         }
-        let from = options
-            .and_then(|o| o.effective_from)
-            .or_else(|| pack.effective_from.and_then(|s| crate::time::parse_date_or_time(s).ok()));
+        let from = options.and_then(|o| o.effective_from).or_else(|| {
+            pack.effective_from
+                .and_then(|s| crate::time::parse_date_or_time(s).ok())
+        });
         if from.is_some_and(|from| time < from) {
             l = Level::Info;
             pre_effective.push(pack.id.to_string());
@@ -510,7 +591,12 @@ fn finalize(meta: &'static RuleMeta, d: Draft, model: &Model, config: &Config, i
         packs.push(pack.id.to_string());
     }
     let mut level = level.unwrap_or(d.level);
-    if let Some(forced) = config.policy.levels.get(meta.id).and_then(|s| Level::parse(s)) {
+    if let Some(forced) = config
+        .policy
+        .levels
+        .get(meta.id)
+        .and_then(|s| Level::parse(s))
+    {
         level = forced;
     }
     let mut evidence = d.evidence;
@@ -561,13 +647,20 @@ pub fn sort(findings: &mut [Finding]) {
     }
     findings.sort_by(|a, b| {
         let loc = |f: &Finding| f.evidence.first().map(|e| (e.path.clone(), e.line));
-        (rank(&a.level), &a.rule, &a.subject, loc(a), &a.discriminator).cmp(&(
-            rank(&b.level),
-            &b.rule,
-            &b.subject,
-            loc(b),
-            &b.discriminator,
-        ))
+        (
+            rank(&a.level),
+            &a.rule,
+            &a.subject,
+            loc(a),
+            &a.discriminator,
+        )
+            .cmp(&(
+                rank(&b.level),
+                &b.rule,
+                &b.subject,
+                loc(b),
+                &b.discriminator,
+            ))
     });
 }
 
@@ -577,9 +670,18 @@ mod tests {
 
     #[test]
     fn stable_ids_match_the_rules_test_vectors() {
-        assert_eq!(finding_id("MOD-02", "model_version:credit-risk@1.4.0", "a"), "4657d5bf696f3f55");
-        assert_eq!(finding_id("LOG-02", "source:serving", "a|42"), "10d62ffe2c9f77be");
-        assert_eq!(finding_id("LOG-06", "source:serving", ""), "6b0985d56e61b590");
+        assert_eq!(
+            finding_id("MOD-02", "model_version:credit-risk@1.4.0", "a"),
+            "4657d5bf696f3f55"
+        );
+        assert_eq!(
+            finding_id("LOG-02", "source:serving", "a|42"),
+            "10d62ffe2c9f77be"
+        );
+        assert_eq!(
+            finding_id("LOG-06", "source:serving", ""),
+            "6b0985d56e61b590"
+        );
     }
 
     #[test]
@@ -592,7 +694,12 @@ mod tests {
                 let text = format!("v = {}", p.default);
                 let doc = toml::de::DeTable::parse(&text).unwrap();
                 let dv = doc.get_ref().get("v").unwrap();
-                assert!(p.kind.check(dv.get_ref()).is_ok(), "{} {} default {v:?}", m.id, p.name);
+                assert!(
+                    p.kind.check(dv.get_ref()).is_ok(),
+                    "{} {} default {v:?}",
+                    m.id,
+                    p.name
+                );
             }
             for section in [m.checks, m.why, m.example, m.fix] {
                 assert!(!section.trim().is_empty(), "{} lacks a doc section", m.id);

@@ -124,7 +124,10 @@ static LOG08: RuleMeta = RuleMeta {
     title: "Waivers",
     levels: "`warn`; (e) `info`",
     basis: "D",
-    sources: &["SR 11-7 inventory (\"exceptions to policy\") [V]", "PRA SS1/23 P5 [V]"],
+    sources: &[
+        "SR 11-7 inventory (\"exceptions to policy\") [V]",
+        "PRA SS1/23 P5 [V]",
+    ],
     needs: "`waiver.granted` events or `[[policy.waiver]]` in config.",
     checks: "For every waiver (subject `waiver:ID`, the event id or the config `id`): (a) expired: `expires` ≤ T — the findings it covered return at their level and the message lists their ids; (b) `rule` is not an id of the catalogue, or `expires` is not a time; (c) `approved_by` equals the granting event's `actor.id`; (d) `expires` more than `max_duration` after the grant; (e) active but matching no finding (`info`). LOG-08 findings cannot be waived.",
     why: "A waiver is an exception to policy. Regulators expect exceptions to be approved by someone other than the requester, time-limited, and revisited when they lapse; a silent, expired or self-approved exception is a control failure of its own.",
@@ -148,7 +151,9 @@ impl Rule for Log08 {
 /// LOG-08 over the collected waivers and the findings they may cover.
 pub fn log08(waivers: &[Waiver], findings: &[Finding], cx: &Cx<'_>) -> Outcome {
     if waivers.is_empty() {
-        return Outcome::not_evaluable("no `waiver.granted` event and no `[[policy.waiver]]` in config");
+        return Outcome::not_evaluable(
+            "no `waiver.granted` event and no `[[policy.waiver]]` in config",
+        );
     }
     let t = cx.as_of();
     let max = cx.duration("max_duration");
@@ -156,21 +161,49 @@ pub fn log08(waivers: &[Waiver], findings: &[Finding], cx: &Cx<'_>) -> Outcome {
     for w in waivers {
         let subject = format!("waiver:{}", w.id);
         let evidence: Vec<_> = w.event.iter().map(|(i, _)| cx.evi(*i, None)).collect();
-        let from = if w.event.is_some() { "event" } else { "config waiver" };
+        let from = if w.event.is_some() {
+            "event"
+        } else {
+            "config waiver"
+        };
         let draft = |check: &'static str, level: Level, message: String| {
-            Draft::new(subject.clone(), check, check, level, message).evidence(evidence.clone()).system(w.system.as_deref())
+            Draft::new(subject.clone(), check, check, level, message)
+                .evidence(evidence.clone())
+                .system(w.system.as_deref())
         };
         if !catalogue::RULE_IDS.contains(&w.rule.as_str()) {
-            out.push(draft("b", Level::Warn, format!("{from} `{}` waives `{}`, which is not a rule of the catalogue", w.id, w.rule)));
+            out.push(draft(
+                "b",
+                Level::Warn,
+                format!(
+                    "{from} `{}` waives `{}`, which is not a rule of the catalogue",
+                    w.id, w.rule
+                ),
+            ));
             continue;
         }
         let Some(expires) = w.expires else {
-            out.push(draft("b", Level::Warn, format!("{from} `{}` has no readable `expires` time; it waives nothing", w.id)));
+            out.push(draft(
+                "b",
+                Level::Warn,
+                format!(
+                    "{from} `{}` has no readable `expires` time; it waives nothing",
+                    w.id
+                ),
+            ));
             continue;
         };
-        let covered: Vec<&str> = findings.iter().filter(|f| w.matches(f)).map(|f| f.id.as_str()).collect();
+        let covered: Vec<&str> = findings
+            .iter()
+            .filter(|f| w.matches(f))
+            .map(|f| f.id.as_str())
+            .collect();
         if w.expired(t) {
-            let list = if covered.is_empty() { "no finding".to_string() } else { covered.join(", ") };
+            let list = if covered.is_empty() {
+                "no finding".to_string()
+            } else {
+                covered.join(", ")
+            };
             out.push(
                 draft(
                     "a",
@@ -183,7 +216,14 @@ pub fn log08(waivers: &[Waiver], findings: &[Finding], cx: &Cx<'_>) -> Outcome {
         if let Some((_, actor)) = &w.event
             && *actor == w.approved_by
         {
-            out.push(draft("c", Level::Warn, format!("waiver `{}` is approved by `{actor}`, who also granted it", w.id)));
+            out.push(draft(
+                "c",
+                Level::Warn,
+                format!(
+                    "waiver `{}` is approved by `{actor}`, who also granted it",
+                    w.id
+                ),
+            ));
         }
         if let Some(granted) = w.granted
             && expires > max.after(granted)
@@ -191,11 +231,23 @@ pub fn log08(waivers: &[Waiver], findings: &[Finding], cx: &Cx<'_>) -> Outcome {
             out.push(draft(
                 "d",
                 Level::Warn,
-                format!("waiver `{}` runs from {} to {}, longer than max_duration = {max}", w.id, time::fmt(granted), time::fmt(expires)),
+                format!(
+                    "waiver `{}` runs from {} to {}, longer than max_duration = {max}",
+                    w.id,
+                    time::fmt(granted),
+                    time::fmt(expires)
+                ),
             ));
         }
         if w.active(t) && covered.is_empty() {
-            out.push(draft("e", Level::Info, format!("waiver `{}` on {} is active but matches no finding", w.id, w.rule)));
+            out.push(draft(
+                "e",
+                Level::Info,
+                format!(
+                    "waiver `{}` on {} is active but matches no finding",
+                    w.id, w.rule
+                ),
+            ));
         }
     }
     Outcome::evaluated(out)

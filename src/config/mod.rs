@@ -209,29 +209,50 @@ fn check_date(s: &str) -> Result<(), String> {
     time::parse_date_or_time(s).map(|_| ())
 }
 fn check_anchor(s: &str) -> Result<(), String> {
-    if s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+    if s.len() == 64
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
         Ok(())
     } else {
         Err(format!("`{s}` is not 64 lowercase hex digits"))
     }
 }
 fn check_name(s: &str) -> Result<(), String> {
-    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b)) {
+    if !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+    {
         Ok(())
     } else {
-        Err(format!("`{s}` may hold only letters, digits, `.`, `_` and `-`"))
+        Err(format!(
+            "`{s}` may hold only letters, digits, `.`, `_` and `-`"
+        ))
     }
 }
 fn check_format(s: &str) -> Result<(), String> {
     if FORMATS.contains(&s) {
         return Ok(());
     }
-    const PLANNED: &[&str] =
-        &["openlineage", "mlflow-export", "mlflow-filestore", "k8s-audit", "cloudtrail", "model-card", "csv"];
+    const PLANNED: &[&str] = &[
+        "openlineage",
+        "mlflow-export",
+        "mlflow-filestore",
+        "k8s-audit",
+        "cloudtrail",
+        "model-card",
+        "csv",
+    ];
     if PLANNED.contains(&s) {
-        Err(format!("format `{s}` is not supported by this version of trailbook; supported: {}", FORMATS.join(", ")))
+        Err(format!(
+            "format `{s}` is not supported by this version of trailbook; supported: {}",
+            FORMATS.join(", ")
+        ))
     } else {
-        Err(format!("unknown format `{s}`; supported: {}", FORMATS.join(", ")))
+        Err(format!(
+            "unknown format `{s}`; supported: {}",
+            FORMATS.join(", ")
+        ))
     }
 }
 fn check_pack(s: &str) -> Result<(), String> {
@@ -239,15 +260,22 @@ fn check_pack(s: &str) -> Result<(), String> {
         Ok(())
     } else {
         let ids: Vec<&str> = catalogue::PACKS.iter().map(|p| p.id).collect();
-        let hint = schema::suggest(s, &ids).map(|x| format!("did you mean `{x}`? ")).unwrap_or_default();
-        Err(format!("unknown pack `{s}`; {hint}known packs: {}", ids.join(", ")))
+        let hint = schema::suggest(s, &ids)
+            .map(|x| format!("did you mean `{x}`? "))
+            .unwrap_or_default();
+        Err(format!(
+            "unknown pack `{s}`; {hint}known packs: {}",
+            ids.join(", ")
+        ))
     }
 }
 fn check_rule(s: &str) -> Result<(), String> {
     if catalogue::RULE_IDS.contains(&s) {
         Ok(())
     } else {
-        let hint = schema::suggest(s, catalogue::RULE_IDS).map(|x| format!("; did you mean `{x}`?")).unwrap_or_default();
+        let hint = schema::suggest(s, catalogue::RULE_IDS)
+            .map(|x| format!("; did you mean `{x}`?"))
+            .unwrap_or_default();
         Err(format!("unknown rule `{s}`{hint}"))
     }
 }
@@ -255,7 +283,9 @@ fn check_level(s: &str) -> Result<(), String> {
     if ["deny", "warn", "info", "off"].contains(&s) {
         Ok(())
     } else {
-        Err(format!("level must be `deny`, `warn`, `info` or `off`, found `{s}`"))
+        Err(format!(
+            "level must be `deny`, `warn`, `info` or `off`, found `{s}`"
+        ))
     }
 }
 fn check_max_level(s: &str) -> Result<(), String> {
@@ -272,13 +302,19 @@ fn check_any(_: &str) -> Result<(), String> {
 /// `[policy.params.RULE]`: each table is checked against the rule's declared parameters.
 fn walk_params(value: &Spanned<DeValue<'_>>, path: &str, out: &mut Vec<Problem>) {
     let DeValue::Table(rules) = value.get_ref() else {
-        out.push(Problem { message: format!("`{path}` must be a table of rule ids"), span: value.span() });
+        out.push(Problem {
+            message: format!("`{path}` must be a table of rule ids"),
+            span: value.span(),
+        });
         return;
     };
     for (key, table) in rules.iter() {
         let rule = key.get_ref().as_ref();
         if let Err(e) = check_rule(rule) {
-            out.push(Problem { message: format!("`{path}.{rule}`: {e}"), span: key.span() });
+            out.push(Problem {
+                message: format!("`{path}.{rule}`: {e}"),
+                span: key.span(),
+            });
             continue;
         }
         let Some(meta) = catalogue::rule(rule) else {
@@ -289,7 +325,10 @@ fn walk_params(value: &Spanned<DeValue<'_>>, path: &str, out: &mut Vec<Problem>)
             continue;
         };
         let DeValue::Table(params) = table.get_ref() else {
-            out.push(Problem { message: format!("`{path}.{rule}` must be a table"), span: table.span() });
+            out.push(Problem {
+                message: format!("`{path}.{rule}` must be a table"),
+                span: table.span(),
+            });
             continue;
         };
         for (pkey, pvalue) in params.iter() {
@@ -297,7 +336,10 @@ fn walk_params(value: &Spanned<DeValue<'_>>, path: &str, out: &mut Vec<Problem>)
             match meta.params.iter().find(|p| p.name == name) {
                 Some(spec) => {
                     if let Err(e) = spec.kind.check(pvalue.get_ref()) {
-                        out.push(Problem { message: format!("`{path}.{rule}.{name}`: {e}"), span: pvalue.span() });
+                        out.push(Problem {
+                            message: format!("`{path}.{rule}.{name}`: {e}"),
+                            span: pvalue.span(),
+                        });
                     }
                 }
                 None => {
@@ -307,7 +349,10 @@ fn walk_params(value: &Spanned<DeValue<'_>>, path: &str, out: &mut Vec<Problem>)
                         (Some(s), _) => format!("; did you mean `{s}`?"),
                         (None, _) => format!("; its parameters are: {}", known.join(", ")),
                     };
-                    out.push(Problem { message: format!("unknown parameter `{name}` of {rule}{hint}"), span: pkey.span() });
+                    out.push(Problem {
+                        message: format!("unknown parameter `{name}` of {rule}{hint}"),
+                        span: pkey.span(),
+                    });
                 }
             }
         }
@@ -361,7 +406,10 @@ const POLICY: &[Field] = &[
 const CLASS: &[Field] = &[
     opt("min", Ty::Checked(check_duration)),
     opt("max", Ty::Checked(check_duration)),
-    opt("clock", Ty::Enum(&["event", "placed_on_market", "effective_to"])),
+    opt(
+        "clock",
+        Ty::Enum(&["event", "placed_on_market", "effective_to"]),
+    ),
     opt("personal", Ty::Bool),
 ];
 
@@ -376,13 +424,20 @@ const ASSIGN: &[Field] = &[
 const TOP: &[Field] = &[
     opt(
         "report",
-        Ty::Table(&[opt("title", Ty::Str), opt("organization", Ty::Str), opt("as_of", Ty::Checked(check_time))]),
+        Ty::Table(&[
+            opt("title", Ty::Str),
+            opt("organization", Ty::Str),
+            opt("as_of", Ty::Checked(check_time)),
+        ]),
     ),
     req("source", Ty::Tables(SOURCE)),
     opt("policy", Ty::Table(POLICY)),
     opt(
         "retention",
-        Ty::Table(&[opt("classes", Ty::MapOf(check_name, &Ty::Table(CLASS))), opt("assign", Ty::Tables(ASSIGN))]),
+        Ty::Table(&[
+            opt("classes", Ty::MapOf(check_name, &Ty::Table(CLASS))),
+            opt("assign", Ty::Tables(ASSIGN)),
+        ]),
     ),
 ];
 
@@ -427,9 +482,17 @@ pub fn load(path: &Path) -> anyhow::Result<Config> {
         format!("cannot read config `{}` (give another with -c FILE, or create one with `trailbook init`)", path.display())
     })?;
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let dir = if dir.as_os_str().is_empty() { PathBuf::from(".") } else { dir };
+    let dir = if dir.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        dir
+    };
     let config = parse(&text, path)?;
-    Ok(Config { path: path.to_path_buf(), dir, ..config })
+    Ok(Config {
+        path: path.to_path_buf(),
+        dir,
+        ..config
+    })
 }
 
 /// Validates config text; `path` names it in messages.
@@ -438,9 +501,15 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         let rendered = diag::render_spans(
             &path.display().to_string(),
             text,
-            problems.iter().map(|p| (p.message.as_str(), p.span.clone())),
+            problems
+                .iter()
+                .map(|p| (p.message.as_str(), p.span.clone())),
         );
-        ConfigError { path: path.to_path_buf(), problems, rendered }
+        ConfigError {
+            path: path.to_path_buf(),
+            problems,
+            rendered,
+        }
     };
     let (doc, errors) = DeTable::parse_recoverable(text);
     if !errors.is_empty() {
@@ -465,7 +534,10 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         return Err(fail(problems));
     }
     let raw: RawConfig = toml::from_str(text).map_err(|e| {
-        fail(vec![Problem { message: e.message().trim().to_string(), span: e.span().unwrap_or(0..0) }])
+        fail(vec![Problem {
+            message: e.message().trim().to_string(),
+            span: e.span().unwrap_or(0..0),
+        }])
     })?;
     Ok(Config {
         path: path.to_path_buf(),
@@ -479,30 +551,46 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
 
 /// Cross-field checks: source names are unique and every source has a path.
 fn check_sources(doc: &DeTable<'_>, out: &mut Vec<Problem>) {
-    let Some(DeValue::Array(sources)) = doc.get("source").map(Spanned::get_ref) else { return };
+    let Some(DeValue::Array(sources)) = doc.get("source").map(Spanned::get_ref) else {
+        return;
+    };
     let mut seen: BTreeMap<String, ()> = BTreeMap::new();
     for item in sources.iter() {
-        let DeValue::Table(t) = item.get_ref() else { continue };
+        let DeValue::Table(t) = item.get_ref() else {
+            continue;
+        };
         if let Some(name) = t.get("name")
             && let DeValue::String(s) = name.get_ref()
             && seen.insert(s.to_string(), ()).is_some()
         {
-            out.push(Problem { message: format!("source name `{s}` is used twice; names must be unique"), span: name.span() });
+            out.push(Problem {
+                message: format!("source name `{s}` is used twice; names must be unique"),
+                span: name.span(),
+            });
         }
         if let Some(paths) = t.get("paths")
             && let DeValue::Array(a) = paths.get_ref()
             && a.is_empty()
         {
-            out.push(Problem { message: "`paths` is empty: give at least one file or glob".into(), span: paths.span() });
+            out.push(Problem {
+                message: "`paths` is empty: give at least one file or glob".into(),
+                span: paths.span(),
+            });
         }
     }
 }
 
 /// `"off"` disables a rule, but the baseline pack (LOG, LINK) always runs (`RULES.md` §4.4).
 fn check_levels(doc: &DeTable<'_>, out: &mut Vec<Problem>) {
-    let Some(DeValue::Table(policy)) = doc.get("policy").map(Spanned::get_ref) else { return };
-    let Some(DeValue::Table(levels)) = policy.get("levels").map(Spanned::get_ref) else { return };
-    let baseline = catalogue::pack("baseline").map(|p| p.rule_ids()).unwrap_or_default();
+    let Some(DeValue::Table(policy)) = doc.get("policy").map(Spanned::get_ref) else {
+        return;
+    };
+    let Some(DeValue::Table(levels)) = policy.get("levels").map(Spanned::get_ref) else {
+        return;
+    };
+    let baseline = catalogue::pack("baseline")
+        .map(|p| p.rule_ids())
+        .unwrap_or_default();
     for (rule, level) in levels.iter() {
         if let DeValue::String(l) = level.get_ref()
             && l == "off"
@@ -518,22 +606,27 @@ fn check_levels(doc: &DeTable<'_>, out: &mut Vec<Problem>) {
 
 fn de_opt_time<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Timestamp>, D::Error> {
     let s: Option<String> = Option::deserialize(d)?;
-    s.map(|s| time::parse_rfc3339(&s).map_err(serde::de::Error::custom)).transpose()
+    s.map(|s| time::parse_rfc3339(&s).map_err(serde::de::Error::custom))
+        .transpose()
 }
 fn de_opt_date<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Timestamp>, D::Error> {
     let s: Option<String> = Option::deserialize(d)?;
-    s.map(|s| time::parse_date_or_time(&s).map_err(serde::de::Error::custom)).transpose()
+    s.map(|s| time::parse_date_or_time(&s).map_err(serde::de::Error::custom))
+        .transpose()
 }
 fn de_date<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Timestamp, D::Error> {
     let s = String::deserialize(d)?;
     time::parse_date_or_time(&s).map_err(serde::de::Error::custom)
 }
 fn de_duration<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-    String::deserialize(d)?.parse().map_err(serde::de::Error::custom)
+    String::deserialize(d)?
+        .parse()
+        .map_err(serde::de::Error::custom)
 }
 fn de_opt_duration<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
     let s: Option<String> = Option::deserialize(d)?;
-    s.map(|s| s.parse().map_err(serde::de::Error::custom)).transpose()
+    s.map(|s| s.parse().map_err(serde::de::Error::custom))
+        .transpose()
 }
 
 #[cfg(test)]
@@ -547,7 +640,8 @@ mod tests {
         }
     }
 
-    const OK: &str = "[[source]]\nname = \"a\"\nformat = \"trailbook-jsonl\"\npaths = [\"a.jsonl\"]\n";
+    const OK: &str =
+        "[[source]]\nname = \"a\"\nformat = \"trailbook-jsonl\"\npaths = [\"a.jsonl\"]\n";
 
     #[test]
     fn a_minimal_config_is_valid_with_defaults() {
@@ -581,7 +675,11 @@ mod tests {
 
     #[test]
     fn the_rendered_error_names_file_line_and_column() {
-        let err = parse(&format!("{OK}[policy]\npakcs = []\n"), Path::new("conf/t.toml")).unwrap_err();
+        let err = parse(
+            &format!("{OK}[policy]\npakcs = []\n"),
+            Path::new("conf/t.toml"),
+        )
+        .unwrap_err();
         let text = err.to_string();
         assert!(text.contains("1 problem in config `conf/t.toml`"), "{text}");
         assert!(text.contains("conf/t.toml:6:1"), "{text}");
@@ -591,21 +689,31 @@ mod tests {
     fn duplicate_sources_and_unsupported_formats_are_errors() {
         let text = format!("{OK}{}", OK.replace("trailbook-jsonl", "openlineage"));
         let p = problems(&text).join("\n");
-        assert!(p.contains("format `openlineage` is not supported by this version"), "{p}");
+        assert!(
+            p.contains("format `openlineage` is not supported by this version"),
+            "{p}"
+        );
         let p = problems(&format!("{OK}{OK}")).join("\n");
         assert!(p.contains("source name `a` is used twice"), "{p}");
     }
 
     #[test]
     fn baseline_rules_cannot_be_turned_off() {
-        let p = problems(&format!("{OK}[policy]\nlevels = {{ \"LOG-02\" = \"off\", \"MOD-01\" = \"off\" }}\n")).join("\n");
+        let p = problems(&format!(
+            "{OK}[policy]\nlevels = {{ \"LOG-02\" = \"off\", \"MOD-01\" = \"off\" }}\n"
+        ))
+        .join("\n");
         assert!(p.contains("`LOG-02` is in the baseline pack"), "{p}");
         assert!(!p.contains("MOD-01"), "{p}");
     }
 
     #[test]
     fn missing_sources_and_bad_toml_are_reported() {
-        assert!(problems("").join("").contains("missing the required key `source`"));
+        assert!(
+            problems("")
+                .join("")
+                .contains("missing the required key `source`")
+        );
         assert!(problems("[report\n").join("").contains("invalid TOML"));
     }
 }

@@ -23,7 +23,9 @@ pub type Walk = fn(&Spanned<DeValue<'_>>, &str, &mut Vec<Problem>);
 /// The expected shape of a value.
 pub enum Ty {
     Str,
-    Int { min: i64 },
+    Int {
+        min: i64,
+    },
     Bool,
     Strs,
     /// A string that a check function accepts.
@@ -47,11 +49,19 @@ pub struct Field {
 }
 
 pub const fn opt(key: &'static str, ty: Ty) -> Field {
-    Field { key, ty, required: false }
+    Field {
+        key,
+        ty,
+        required: false,
+    }
 }
 
 pub const fn req(key: &'static str, ty: Ty) -> Field {
-    Field { key, ty, required: true }
+    Field {
+        key,
+        ty,
+        required: true,
+    }
 }
 
 fn type_name(v: &DeValue<'_>) -> &'static str {
@@ -71,7 +81,13 @@ fn push(out: &mut Vec<Problem>, span: Range<usize>, message: String) {
 }
 
 /// Checks a table against its fields; `path` names it in messages (`[policy]`).
-pub fn walk_table(table: &DeTable<'_>, span: Range<usize>, fields: &[Field], path: &str, out: &mut Vec<Problem>) {
+pub fn walk_table(
+    table: &DeTable<'_>,
+    span: Range<usize>,
+    fields: &[Field],
+    path: &str,
+    out: &mut Vec<Problem>,
+) {
     for (key, value) in table.iter() {
         let name = key.get_ref().as_ref();
         match fields.iter().find(|f| f.key == name) {
@@ -81,25 +97,44 @@ pub fn walk_table(table: &DeTable<'_>, span: Range<usize>, fields: &[Field], pat
                 let hint = suggest(name, &known)
                     .map(|s| format!("; did you mean `{s}`?"))
                     .unwrap_or_else(|| format!("; expected one of: {}", known.join(", ")));
-                push(out, key.span(), format!("unknown key `{name}` in {}{hint}", describe(path)));
+                push(
+                    out,
+                    key.span(),
+                    format!("unknown key `{name}` in {}{hint}", describe(path)),
+                );
             }
         }
     }
     for field in fields.iter().filter(|f| f.required) {
         if !table.contains_key(field.key) {
-            push(out, span.clone(), format!("{} is missing the required key `{}`", describe(path), field.key));
+            push(
+                out,
+                span.clone(),
+                format!(
+                    "{} is missing the required key `{}`",
+                    describe(path),
+                    field.key
+                ),
+            );
         }
     }
 }
 
 fn describe(path: &str) -> String {
-    if path.is_empty() { "the top level".to_string() } else { format!("`{path}`") }
+    if path.is_empty() {
+        "the top level".to_string()
+    } else {
+        format!("`{path}`")
+    }
 }
 
 fn join(path: &str, key: &str) -> String {
     if path.is_empty() {
         key.to_string()
-    } else if key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+    } else if key
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
         format!("{path}.{key}")
     } else {
         format!("{path}.\"{key}\"")
@@ -111,16 +146,22 @@ pub fn walk_value(value: &Spanned<DeValue<'_>>, ty: &Ty, path: &str, out: &mut V
     let span = value.span();
     let v = value.get_ref();
     let wrong = |out: &mut Vec<Problem>, want: &str| {
-        push(out, span.clone(), format!("`{path}` must be {want}, found {}", type_name(v)));
+        push(
+            out,
+            span.clone(),
+            format!("`{path}` must be {want}, found {}", type_name(v)),
+        );
     };
     match (ty, v) {
         (Ty::Str, DeValue::String(_)) | (Ty::Bool, DeValue::Boolean(_)) => {}
         (Ty::Str, _) => wrong(out, "a string"),
         (Ty::Bool, _) => wrong(out, "a boolean (true or false)"),
-        (Ty::Int { min }, DeValue::Integer(i)) => match i.as_str().replace('_', "").parse::<i64>() {
-            Ok(n) if n >= *min => {}
-            _ => push(out, span, format!("`{path}` must be an integer ≥ {min}")),
-        },
+        (Ty::Int { min }, DeValue::Integer(i)) => {
+            match i.as_str().replace('_', "").parse::<i64>() {
+                Ok(n) if n >= *min => {}
+                _ => push(out, span, format!("`{path}` must be an integer ≥ {min}")),
+            }
+        }
         (Ty::Int { .. }, _) => wrong(out, "an integer"),
         (Ty::Checked(check), DeValue::String(s)) => {
             if let Err(e) = check(s) {
@@ -130,8 +171,17 @@ pub fn walk_value(value: &Spanned<DeValue<'_>>, ty: &Ty, path: &str, out: &mut V
         (Ty::Checked(_), _) => wrong(out, "a string"),
         (Ty::Enum(options), DeValue::String(s)) => {
             if !options.contains(&s.as_ref()) {
-                let hint = suggest(s, options).map(|x| format!(" (did you mean `{x}`?)")).unwrap_or_default();
-                push(out, span, format!("`{path}` must be one of {}, found `{s}`{hint}", quoted(options)));
+                let hint = suggest(s, options)
+                    .map(|x| format!(" (did you mean `{x}`?)"))
+                    .unwrap_or_default();
+                push(
+                    out,
+                    span,
+                    format!(
+                        "`{path}` must be one of {}, found `{s}`{hint}",
+                        quoted(options)
+                    ),
+                );
             }
         }
         (Ty::Enum(options), _) => wrong(out, &format!("one of {}", quoted(options))),
@@ -147,7 +197,10 @@ pub fn walk_value(value: &Spanned<DeValue<'_>>, ty: &Ty, path: &str, out: &mut V
                     (_, other) => push(
                         out,
                         item.span(),
-                        format!("`{path}` must hold strings only, found {}", type_name(other)),
+                        format!(
+                            "`{path}` must hold strings only, found {}",
+                            type_name(other)
+                        ),
                     ),
                 }
             }
@@ -158,8 +211,14 @@ pub fn walk_value(value: &Spanned<DeValue<'_>>, ty: &Ty, path: &str, out: &mut V
         (Ty::Tables(fields), DeValue::Array(items)) => {
             for (i, item) in items.iter().enumerate() {
                 match item.get_ref() {
-                    DeValue::Table(t) => walk_table(t, item.span(), fields, &format!("{path}[{i}]"), out),
-                    other => push(out, item.span(), format!("`{path}` must hold tables, found {}", type_name(other))),
+                    DeValue::Table(t) => {
+                        walk_table(t, item.span(), fields, &format!("{path}[{i}]"), out)
+                    }
+                    other => push(
+                        out,
+                        item.span(),
+                        format!("`{path}` must hold tables, found {}", type_name(other)),
+                    ),
                 }
             }
         }
@@ -180,7 +239,11 @@ pub fn walk_value(value: &Spanned<DeValue<'_>>, ty: &Ty, path: &str, out: &mut V
 }
 
 fn quoted(options: &[&str]) -> String {
-    options.iter().map(|o| format!("`{o}`")).collect::<Vec<_>>().join(", ")
+    options
+        .iter()
+        .map(|o| format!("`{o}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The closest known name within a small edit distance, for "did you mean".
@@ -207,7 +270,9 @@ fn edit_distance(a: &str, b: &str) -> usize {
     for i in 1..=a.len() {
         for j in 1..=b.len() {
             let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut v = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+            let mut v = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
             if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
                 v = v.min(d[i - 2][j - 2] + 1);
             }

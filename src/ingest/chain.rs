@@ -116,7 +116,11 @@ pub fn verify<'a>(
         match l.fields.seq {
             Some(seq) => {
                 if seq != want {
-                    let problem = if seq > want { ChainProblem::Gap } else { ChainProblem::Repeat };
+                    let problem = if seq > want {
+                        ChainProblem::Gap
+                    } else {
+                        ChainProblem::Repeat
+                    };
                     out.issues.push(ChainIssue {
                         problem,
                         file: l.file,
@@ -177,13 +181,20 @@ mod tests {
             offset: 0,
             len: 0,
             hash: [n as u8; 32],
-            fields: ChainFields { seq, prev: prev.map(|p| (p, 10)) },
+            fields: ChainFields {
+                seq,
+                prev: prev.map(|p| (p, 10)),
+            },
         }
     }
 
     #[test]
     fn a_good_chain_has_no_issues() {
-        let lines = [line(1, Some(1), Some([0; 32])), line(2, Some(2), Some([1; 32])), line(3, Some(3), Some([2; 32]))];
+        let lines = [
+            line(1, Some(1), Some([0; 32])),
+            line(2, Some(2), Some([1; 32])),
+            line(3, Some(3), Some([2; 32])),
+        ];
         let r = verify(lines.iter(), [0; 32], 1, true);
         assert!(r.issues.is_empty());
         assert_eq!(r.chained_lines, 3);
@@ -209,9 +220,17 @@ mod tests {
 
     #[test]
     fn repeats_and_unchained_lines() {
-        let lines = [line(1, Some(1), Some([0; 32])), line(2, Some(1), Some([1; 32])), line(3, None, None), line(4, Some(3), Some([3; 32]))];
+        let lines = [
+            line(1, Some(1), Some([0; 32])),
+            line(2, Some(1), Some([1; 32])),
+            line(3, None, None),
+            line(4, Some(3), Some([3; 32])),
+        ];
         let r = verify(lines.iter(), [0; 32], 1, true);
         let got: Vec<_> = r.issues.iter().map(|i| (i.problem, i.line)).collect();
-        assert_eq!(got, [(ChainProblem::Repeat, 2), (ChainProblem::Unchained, 3)]);
+        assert_eq!(
+            got,
+            [(ChainProblem::Repeat, 2), (ChainProblem::Unchained, 3)]
+        );
     }
 }

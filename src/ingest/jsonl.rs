@@ -13,7 +13,9 @@ use serde::de::{self, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use crate::event::{Actor, ActorType, EntityType, Event, Origin, Subject, extract_refs, kind_spec, present};
+use crate::event::{
+    Actor, ActorType, EntityType, Event, Origin, Subject, extract_refs, kind_spec, present,
+};
 use crate::time;
 
 /// The chain fields of one line, as far as they could be read.
@@ -122,7 +124,10 @@ fn col(line: &str, raw: &RawValue) -> usize {
 }
 
 fn reject(column: usize, reason: impl Into<String>) -> Reject {
-    Reject { column, reason: reason.into() }
+    Reject {
+        column,
+        reason: reason.into(),
+    }
 }
 
 /// Parses one line (without its LF).
@@ -133,27 +138,41 @@ pub fn parse_line(bytes: &[u8], origin: Origin) -> Parsed {
 }
 
 fn parse_inner(bytes: &[u8], origin: Origin, chain: &mut ChainFields) -> Result<Event, Reject> {
-    let line = std::str::from_utf8(bytes)
-        .map_err(|e| reject(e.valid_up_to() + 1, format!("invalid UTF-8 at byte {}", e.valid_up_to() + 1)))?;
+    let line = std::str::from_utf8(bytes).map_err(|e| {
+        reject(
+            e.valid_up_to() + 1,
+            format!("invalid UTF-8 at byte {}", e.valid_up_to() + 1),
+        )
+    })?;
     if line.trim().is_empty() {
         return Err(reject(1, "empty line: expected one JSON object"));
     }
     let members: Members<'_> = serde_json::from_str(line).map_err(|e| {
-        let column = if e.line() <= 1 { e.column().max(1) } else { line.len() };
+        let column = if e.line() <= 1 {
+            e.column().max(1)
+        } else {
+            line.len()
+        };
         let what = match e.classify() {
             serde_json::error::Category::Eof => "truncated JSON",
             _ => "invalid JSON",
         };
-        reject(column, format!("{what}: {}", strip_position(&e.to_string())))
+        reject(
+            column,
+            format!("{what}: {}", strip_position(&e.to_string())),
+        )
     })?;
     // The chain fields first: LOG-02 reads them even when the rest of the line is bad.
     if let Some(raw) = members.get("seq") {
-        chain.seq = serde_json::from_str::<u64>(raw.get()).ok().filter(|s| *s >= 1);
+        chain.seq = serde_json::from_str::<u64>(raw.get())
+            .ok()
+            .filter(|s| *s >= 1);
     }
     if let Some(raw) = members.get("prev")
         && let Ok(s) = serde_json::from_str::<&str>(raw.get())
         && s.len() == 64
-        && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
     {
         let mut h = [0u8; 32];
         if hex::decode_to_slice(s, &mut h).is_ok() {
@@ -161,12 +180,20 @@ fn parse_inner(bytes: &[u8], origin: Origin, chain: &mut ChainFields) -> Result<
         }
     }
     if let Some(k) = &members.duplicate {
-        let at = members.items.iter().filter(|(key, _)| key == k).nth(1).map_or(1, |(_, v)| key_col(line, k, v));
+        let at = members
+            .items
+            .iter()
+            .filter(|(key, _)| key == k)
+            .nth(1)
+            .map_or(1, |(_, v)| key_col(line, k, v));
         return Err(reject(at, format!("duplicate key `{k}`")));
     }
     for (k, v) in &members.items {
         if !ENVELOPE.contains(&k.as_ref()) {
-            return Err(reject(key_col(line, k, v), format!("unknown top-level key `{k}` (unknown keys belong in `attrs`)")));
+            return Err(reject(
+                key_col(line, k, v),
+                format!("unknown top-level key `{k}` (unknown keys belong in `attrs`)"),
+            ));
         }
     }
     let field = |name: &str| members.get(name);
@@ -175,7 +202,10 @@ fn parse_inner(bytes: &[u8], origin: Origin, chain: &mut ChainFields) -> Result<
         match serde_json::from_str::<String>(raw.get()) {
             Ok(s) if !s.is_empty() => Ok(s),
             Ok(_) => Err(reject(col(line, raw), format!("`{name}` is empty"))),
-            Err(_) => Err(reject(col(line, raw), format!("`{name}` must be a string, found {}", json_type(raw)))),
+            Err(_) => Err(reject(
+                col(line, raw),
+                format!("`{name}` must be a string, found {}", json_type(raw)),
+            )),
         }
     };
     let opt_string = |name: &str| -> Result<Option<String>, Reject> {
@@ -190,7 +220,12 @@ fn parse_inner(bytes: &[u8], origin: Origin, chain: &mut ChainFields) -> Result<
             None => Ok(Vec::new()),
             Some(raw) => serde_json::from_str::<Option<Vec<String>>>(raw.get())
                 .map(Option::unwrap_or_default)
-                .map_err(|_| reject(col(line, raw), format!("`{name}` must be an array of strings"))),
+                .map_err(|_| {
+                    reject(
+                        col(line, raw),
+                        format!("`{name}` must be an array of strings"),
+                    )
+                }),
         }
     };
     let time_of = |name: &str, raw: &RawValue| -> Result<jiff::Timestamp, Reject> {
@@ -213,16 +248,27 @@ fn parse_inner(bytes: &[u8], origin: Origin, chain: &mut ChainFields) -> Result<
         _ => None,
     };
     let (attrs_raw, attrs): (Box<RawValue>, Map<String, Value>) = match field("attrs") {
-        None => (RawValue::from_string("{}".into()).expect("valid JSON"), Map::new()),
+        None => (
+            RawValue::from_string("{}".into()).expect("valid JSON"),
+            Map::new(),
+        ),
         Some(raw) => match serde_json::from_str::<Map<String, Value>>(raw.get()) {
             Ok(map) => (raw.to_owned(), map),
-            Err(_) => return Err(reject(col(line, raw), format!("`attrs` must be an object, found {}", json_type(raw)))),
+            Err(_) => {
+                return Err(reject(
+                    col(line, raw),
+                    format!("`attrs` must be an object, found {}", json_type(raw)),
+                ));
+            }
         },
     };
     let rationale = match field("rationale") {
         Some(raw) if raw.get() != "null" => {
             if serde_json::from_str::<Map<String, Value>>(raw.get()).is_err() {
-                return Err(reject(col(line, raw), format!("`rationale` must be an object, found {}", json_type(raw))));
+                return Err(reject(
+                    col(line, raw),
+                    format!("`rationale` must be an object, found {}", json_type(raw)),
+                ));
             }
             Some(raw.to_owned())
         }
@@ -238,13 +284,19 @@ fn parse_inner(bytes: &[u8], origin: Origin, chain: &mut ChainFields) -> Result<
         let subject_col = field("subject").map_or(1, |r| col(line, r));
         match (&subject, spec.subject) {
             (None, Some(want)) => {
-                return Err(reject(1, format!("`{kind}` needs a `subject` of type `{want}`")));
+                return Err(reject(
+                    1,
+                    format!("`{kind}` needs a `subject` of type `{want}`"),
+                ));
             }
             (None, None) => return Err(reject(1, format!("`{kind}` needs a `subject`"))),
             (Some(s), Some(want)) if s.kind != want => {
                 return Err(reject(
                     subject_col,
-                    format!("`{kind}` needs a subject of type `{want}`, found `{}`", s.kind),
+                    format!(
+                        "`{kind}` needs a subject of type `{want}`, found `{}`",
+                        s.kind
+                    ),
                 ));
             }
             _ => {}
@@ -257,7 +309,13 @@ fn parse_inner(bytes: &[u8], origin: Origin, chain: &mut ChainFields) -> Result<
         }
     }
 
-    let (refs, event_refs) = extract_refs(&kind, system.as_deref(), subject.as_ref(), supersedes.as_deref(), &attrs);
+    let (refs, event_refs) = extract_refs(
+        &kind,
+        system.as_deref(),
+        subject.as_ref(),
+        supersedes.as_deref(),
+        &attrs,
+    );
     Ok(Event {
         id,
         ts,
@@ -283,11 +341,21 @@ fn parse_inner(bytes: &[u8], origin: Origin, chain: &mut ChainFields) -> Result<
 
 fn parse_actor(line: &str, raw: &RawValue) -> Result<Actor, Reject> {
     let at = col(line, raw);
-    let members: Members<'_> = serde_json::from_str(raw.get())
-        .map_err(|_| reject(at, format!("`actor` must be an object {{id, type, role?}}, found {}", json_type(raw))))?;
+    let members: Members<'_> = serde_json::from_str(raw.get()).map_err(|_| {
+        reject(
+            at,
+            format!(
+                "`actor` must be an object {{id, type, role?}}, found {}",
+                json_type(raw)
+            ),
+        )
+    })?;
     for (k, v) in &members.items {
         if !["id", "type", "role"].contains(&k.as_ref()) {
-            return Err(reject(col(line, v), format!("unknown key `{k}` in `actor` (expected id, type, role)")));
+            return Err(reject(
+                col(line, v),
+                format!("unknown key `{k}` in `actor` (expected id, type, role)"),
+            ));
         }
     }
     let id = members
@@ -295,7 +363,9 @@ fn parse_actor(line: &str, raw: &RawValue) -> Result<Actor, Reject> {
         .and_then(|r| serde_json::from_str::<String>(r.get()).ok())
         .filter(|s| !s.is_empty())
         .ok_or_else(|| reject(at, "`actor.id` is missing or not a string"))?;
-    let ty = members.get("type").ok_or_else(|| reject(at, "`actor.type` is missing"))?;
+    let ty = members
+        .get("type")
+        .ok_or_else(|| reject(at, "`actor.type` is missing"))?;
     let kind = match serde_json::from_str::<&str>(ty.get()) {
         Ok("human") => ActorType::Human,
         Ok("service") => ActorType::Service,
@@ -303,7 +373,10 @@ fn parse_actor(line: &str, raw: &RawValue) -> Result<Actor, Reject> {
         _ => {
             return Err(reject(
                 col(line, ty),
-                format!("`actor.type` must be \"human\", \"service\" or \"system\", found {}", time::clip(ty.get(), 40)),
+                format!(
+                    "`actor.type` must be \"human\", \"service\" or \"system\", found {}",
+                    time::clip(ty.get(), 40)
+                ),
             ));
         }
     };
@@ -320,20 +393,39 @@ fn parse_actor(line: &str, raw: &RawValue) -> Result<Actor, Reject> {
 
 fn parse_subject(line: &str, raw: &RawValue) -> Result<Subject, Reject> {
     let at = col(line, raw);
-    let members: Members<'_> = serde_json::from_str(raw.get())
-        .map_err(|_| reject(at, format!("`subject` must be an object {{type, id}}, found {}", json_type(raw))))?;
+    let members: Members<'_> = serde_json::from_str(raw.get()).map_err(|_| {
+        reject(
+            at,
+            format!(
+                "`subject` must be an object {{type, id}}, found {}",
+                json_type(raw)
+            ),
+        )
+    })?;
     for (k, v) in &members.items {
         if !["type", "id"].contains(&k.as_ref()) {
-            return Err(reject(col(line, v), format!("unknown key `{k}` in `subject` (expected type, id)")));
+            return Err(reject(
+                col(line, v),
+                format!("unknown key `{k}` in `subject` (expected type, id)"),
+            ));
         }
     }
-    let ty = members.get("type").ok_or_else(|| reject(at, "`subject.type` is missing"))?;
+    let ty = members
+        .get("type")
+        .ok_or_else(|| reject(at, "`subject.type` is missing"))?;
     let kind = serde_json::from_str::<&str>(ty.get())
         .ok()
         .and_then(EntityType::parse)
         .ok_or_else(|| {
             let names: Vec<&str> = EntityType::ALL.iter().map(|t| t.as_str()).collect();
-            reject(col(line, ty), format!("`subject.type` must be one of {}, found {}", names.join(", "), time::clip(ty.get(), 40)))
+            reject(
+                col(line, ty),
+                format!(
+                    "`subject.type` must be one of {}, found {}",
+                    names.join(", "),
+                    time::clip(ty.get(), 40)
+                ),
+            )
         })?;
     let id = members
         .get("id")
@@ -376,7 +468,16 @@ mod tests {
     const OK: &str = r#"{"id":"e1","ts":"2026-01-10T09:00:00+01:00","kind":"access","actor":{"id":"dana","type":"human"},"subject":{"type":"resource","id":"r"},"attrs":{"action":"read"}}"#;
 
     fn parse(line: &str) -> Parsed {
-        parse_line(line.as_bytes(), Origin { source: 0, file: 0, line: 1, offset: 0, len: line.len() as u64 })
+        parse_line(
+            line.as_bytes(),
+            Origin {
+                source: 0,
+                file: 0,
+                line: 1,
+                offset: 0,
+                len: line.len() as u64,
+            },
+        )
     }
 
     fn reason(line: &str) -> Reject {
@@ -397,27 +498,54 @@ mod tests {
         let r = reason(&OK.replace("2026-01-10T09:00:00+01:00", "yesterday"));
         assert!(r.reason.contains("bad `ts`"), "{r:?}");
         assert_eq!(r.column, OK.find("\"2026").unwrap() + 1);
-        let r = reason(&OK.replace("\"env_x\"", "").replace("{\"id\":\"e1\"", "{\"id\":\"e1\",\"colour\":1"));
-        assert_eq!(r.reason, "unknown top-level key `colour` (unknown keys belong in `attrs`)");
+        let r = reason(
+            &OK.replace("\"env_x\"", "")
+                .replace("{\"id\":\"e1\"", "{\"id\":\"e1\",\"colour\":1"),
+        );
+        assert_eq!(
+            r.reason,
+            "unknown top-level key `colour` (unknown keys belong in `attrs`)"
+        );
         assert_eq!(r.column, 12);
         assert!(reason(&OK[..50]).reason.starts_with("truncated JSON"));
         assert!(reason("[1,2]").reason.starts_with("invalid JSON"));
         assert!(reason("").reason.starts_with("empty line"));
-        assert_eq!(reason(&OK.replace("\"kind\":\"access\"", "\"kind\":\"access\",\"kind\":\"x\"")).reason, "duplicate key `kind`");
+        assert_eq!(
+            reason(&OK.replace("\"kind\":\"access\"", "\"kind\":\"access\",\"kind\":\"x\"")).reason,
+            "duplicate key `kind`"
+        );
         let r = reason(&OK.replace("\"human\"", "\"robot\""));
         assert!(r.reason.starts_with("`actor.type` must be"), "{r:?}");
         let r = reason(&OK.replace("{\"action\":\"read\"}", "{}"));
         assert_eq!(r.reason, "`access` requires `attrs.action`");
         let r = reason(&OK.replace("\"kind\":\"access\"", "\"kind\":\"model.registered\""));
-        assert!(r.reason.contains("needs a subject of type `model_version`"), "{r:?}");
+        assert!(
+            r.reason.contains("needs a subject of type `model_version`"),
+            "{r:?}"
+        );
     }
 
     #[test]
     fn invalid_utf8_is_quarantined_with_its_byte() {
         let mut bytes = OK.as_bytes().to_vec();
         bytes[5] = 0xff;
-        let p = parse_line(&bytes, Origin { source: 0, file: 0, line: 1, offset: 0, len: 0 });
-        assert_eq!(p.result.unwrap_err(), Reject { column: 6, reason: "invalid UTF-8 at byte 6".into() });
+        let p = parse_line(
+            &bytes,
+            Origin {
+                source: 0,
+                file: 0,
+                line: 1,
+                offset: 0,
+                len: 0,
+            },
+        );
+        assert_eq!(
+            p.result.unwrap_err(),
+            Reject {
+                column: 6,
+                reason: "invalid UTF-8 at byte 6".into()
+            }
+        );
     }
 
     #[test]
@@ -431,7 +559,9 @@ mod tests {
 
     #[test]
     fn unknown_kinds_are_kept() {
-        let e = parse(&OK.replace("\"kind\":\"access\"", "\"kind\":\"custom.thing\"")).result.unwrap();
+        let e = parse(&OK.replace("\"kind\":\"access\"", "\"kind\":\"custom.thing\""))
+            .result
+            .unwrap();
         assert_eq!(e.kind, "custom.thing");
     }
 }

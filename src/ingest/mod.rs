@@ -104,22 +104,34 @@ pub fn resolve(config: &Config) -> anyhow::Result<Vec<Vec<(String, PathBuf)>>> {
             let full = config.dir.join(pattern);
             let full_s = full.to_string_lossy().into_owned();
             if pattern.contains(['*', '?', '[']) {
-                let matches = glob::glob(&full_s).with_context(|| format!("source `{}`: bad glob `{pattern}`", source.name))?;
+                let matches = glob::glob(&full_s)
+                    .with_context(|| format!("source `{}`: bad glob `{pattern}`", source.name))?;
                 let mut n = 0;
                 for m in matches {
-                    let path = m.with_context(|| format!("source `{}`: cannot read a match of `{pattern}`", source.name))?;
+                    let path = m.with_context(|| {
+                        format!(
+                            "source `{}`: cannot read a match of `{pattern}`",
+                            source.name
+                        )
+                    })?;
                     if path.is_file() {
                         n += 1;
                         files.push((display(&config.dir, &path), path));
                     }
                 }
                 if n == 0 {
-                    missing.push(format!("source `{}`: no file matches `{pattern}` (looked for `{full_s}`)", source.name));
+                    missing.push(format!(
+                        "source `{}`: no file matches `{pattern}` (looked for `{full_s}`)",
+                        source.name
+                    ));
                 }
             } else if full.is_file() {
                 files.push((display(&config.dir, &full), full));
             } else {
-                missing.push(format!("source `{}`: file `{pattern}` not found (looked for `{full_s}`)", source.name));
+                missing.push(format!(
+                    "source `{}`: file `{pattern}` not found (looked for `{full_s}`)",
+                    source.name
+                ));
             }
         }
         files.sort();
@@ -183,18 +195,27 @@ pub fn run(config: &Config) -> anyhow::Result<Ingest> {
     }
     for (s, source) in config.sources.iter().enumerate() {
         // Stream order: by the first readable seq, then path (`INTEGRITY.md` §1).
-        let mut order: Vec<u32> = (0..jobs.len() as u32).filter(|&i| jobs[i as usize].0 == s as u32).collect();
+        let mut order: Vec<u32> = (0..jobs.len() as u32)
+            .filter(|&i| jobs[i as usize].0 == s as u32)
+            .collect();
         order.sort_by(|&a, &b| {
             let key = |i: u32| {
                 let d = &datas[i as usize];
-                (d.chain.iter().find_map(|l| l.fields.seq).unwrap_or(u64::MAX), jobs[i as usize].1.clone())
+                (
+                    d.chain
+                        .iter()
+                        .find_map(|l| l.fields.seq)
+                        .unwrap_or(u64::MAX),
+                    jobs[i as usize].1.clone(),
+                )
             };
             key(a).cmp(&key(b))
         });
         let anchor = match &source.anchor {
             Some(hex_anchor) => {
                 let mut a = [0u8; 32];
-                hex::decode_to_slice(hex_anchor, &mut a).context("anchor was validated as 64 hex digits")?;
+                hex::decode_to_slice(hex_anchor, &mut a)
+                    .context("anchor was validated as 64 hex digits")?;
                 a
             }
             None => [0u8; 32],
@@ -203,7 +224,12 @@ pub fn run(config: &Config) -> anyhow::Result<Ingest> {
             ChainResult::default()
         } else {
             let lines = order.iter().flat_map(|&i| datas[i as usize].chain.iter());
-            chain::verify(lines, anchor, source.first_seq, source.chain == ChainMode::Required)
+            chain::verify(
+                lines,
+                anchor,
+                source.first_seq,
+                source.chain == ChainMode::Required,
+            )
         };
         let (mut lines, mut events, mut quarantined) = (0, 0, 0);
         for &i in &order {
@@ -224,14 +250,21 @@ pub fn run(config: &Config) -> anyhow::Result<Ingest> {
         });
     }
     // Move events and quarantine out in (source, stream order, line) order.
-    let order: Vec<u32> = ingest.sources.iter().flat_map(|s| s.files.clone()).collect();
+    let order: Vec<u32> = ingest
+        .sources
+        .iter()
+        .flat_map(|s| s.files.clone())
+        .collect();
     let mut datas: Vec<Option<FileData>> = datas.into_iter().map(Some).collect();
     for i in order {
         let data = datas[i as usize].take().expect("each file once");
         ingest.events.extend(data.events);
         ingest.quarantine.extend(data.quarantine);
     }
-    debug_assert_eq!(ingest.lines(), ingest.events.len() as u64 + ingest.quarantine.len() as u64);
+    debug_assert_eq!(
+        ingest.lines(),
+        ingest.events.len() as u64 + ingest.quarantine.len() as u64
+    );
     Ok(ingest)
 }
 
@@ -249,7 +282,13 @@ const BLOCK: usize = 8 << 20;
 fn read_file(path: &Path, source: u32, file: u32) -> anyhow::Result<FileData> {
     let mut f = File::open(path).with_context(|| format!("cannot open `{}`", path.display()))?;
     let mut hasher = Sha256::new();
-    let mut out = FileData { sha256: String::new(), bytes: 0, chain: Vec::new(), events: Vec::new(), quarantine: Vec::new() };
+    let mut out = FileData {
+        sha256: String::new(),
+        bytes: 0,
+        chain: Vec::new(),
+        events: Vec::new(),
+        quarantine: Vec::new(),
+    };
     let mut buf: Vec<u8> = Vec::with_capacity(BLOCK);
     let mut line_no = 0u64;
     let mut offset = 0u64; // file offset of buf[0]
@@ -260,7 +299,9 @@ fn read_file(path: &Path, source: u32, file: u32) -> anyhow::Result<FileData> {
         buf.resize(start + BLOCK, 0);
         let mut filled = start;
         while filled < buf.len() {
-            let n = f.read(&mut buf[filled..]).with_context(|| format!("cannot read `{}`", path.display()))?;
+            let n = f
+                .read(&mut buf[filled..])
+                .with_context(|| format!("cannot read `{}`", path.display()))?;
             if n == 0 {
                 eof = true;
                 break;
@@ -306,8 +347,22 @@ fn read_file(path: &Path, source: u32, file: u32) -> anyhow::Result<FileData> {
                 };
                 let hash: [u8; 32] = Sha256::digest(bytes).into();
                 let p = jsonl::parse_line(bytes, origin);
-                let result = p.result.map_err(|r| Quarantined { origin, column: r.column, reason: r.reason });
-                (ChainLine { file, line: origin.line, offset: origin.offset, len: origin.len, hash, fields: p.chain }, result)
+                let result = p.result.map_err(|r| Quarantined {
+                    origin,
+                    column: r.column,
+                    reason: r.reason,
+                });
+                (
+                    ChainLine {
+                        file,
+                        line: origin.line,
+                        offset: origin.offset,
+                        len: origin.len,
+                        hash,
+                        fields: p.chain,
+                    },
+                    result,
+                )
             })
             .collect();
         for (c, r) in parsed {

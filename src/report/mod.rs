@@ -120,7 +120,12 @@ impl<'a> From<&'a Finding> for CheckFinding<'a> {
             evidence: f
                 .evidence
                 .iter()
-                .map(|e| CheckEvidence { event: e.event.as_deref(), source: &e.source, path: &e.path, line: e.line })
+                .map(|e| CheckEvidence {
+                    event: e.event.as_deref(),
+                    source: &e.source,
+                    path: &e.path,
+                    line: e.line,
+                })
                 .collect(),
             packs: &f.packs,
             clauses: &f.clauses,
@@ -159,7 +164,12 @@ impl Report<'_> {
                     last_seq: s.chain.last_seq,
                 })
                 .collect(),
-            findings: Counts { deny: f.count("deny"), warn: f.count("warn"), info: f.count("info"), waived: f.count("waived") },
+            findings: Counts {
+                deny: f.count("deny"),
+                warn: f.count("warn"),
+                info: f.count("info"),
+                waived: f.count("waived"),
+            },
             rules: &f.rules,
             not_implemented: &f.not_implemented,
             disabled: &f.disabled,
@@ -169,7 +179,15 @@ impl Report<'_> {
 
     /// `check --format json`.
     pub fn json(&self) -> String {
-        let doc = CheckJson { summary: self.summary(), findings: self.findings.findings.iter().map(CheckFinding::from).collect() };
+        let doc = CheckJson {
+            summary: self.summary(),
+            findings: self
+                .findings
+                .findings
+                .iter()
+                .map(CheckFinding::from)
+                .collect(),
+        };
         let mut s = serde_json::to_string_pretty(&doc).expect("report serializes");
         s.push('\n');
         s

@@ -25,7 +25,11 @@ struct RuleJson<'a> {
 }
 
 fn packs_of(id: &str) -> Vec<&'static str> {
-    catalogue::PACKS.iter().filter(|p| p.lists(id)).map(|p| p.id).collect()
+    catalogue::PACKS
+        .iter()
+        .filter(|p| p.lists(id))
+        .map(|p| p.id)
+        .collect()
 }
 
 /// Lists the implemented rules (of one pack, or all).
@@ -36,7 +40,11 @@ pub fn list(pack: Option<&str>, json: bool) -> anyhow::Result<String> {
                 let ids: Vec<&str> = catalogue::PACKS.iter().map(|p| p.id).collect();
                 bail!("unknown pack `{p}`; known packs: {}", ids.join(", "));
             };
-            rules().iter().map(|r| r.meta()).filter(|m| def.lists(m.id)).collect()
+            rules()
+                .iter()
+                .map(|r| r.meta())
+                .filter(|m| def.lists(m.id))
+                .collect()
         }
         None => rules().iter().map(|r| r.meta()).collect(),
     };
@@ -50,7 +58,14 @@ pub fn list(pack: Option<&str>, json: bool) -> anyhow::Result<String> {
                 basis: m.basis,
                 packs: packs_of(m.id),
                 clauses: m.sources,
-                params: m.params.iter().map(|p| Param { name: p.name, default: p.default }).collect(),
+                params: m
+                    .params
+                    .iter()
+                    .map(|p| Param {
+                        name: p.name,
+                        default: p.default,
+                    })
+                    .collect(),
             })
             .collect();
         let mut s = serde_json::to_string_pretty(&items)?;
@@ -60,10 +75,20 @@ pub fn list(pack: Option<&str>, json: bool) -> anyhow::Result<String> {
     let mut s = String::new();
     for m in selected {
         let _ = writeln!(s, "{}  {}", m.id, m.title);
-        let _ = writeln!(s, "    level: {} · basis: {} · packs: {}", m.levels, m.basis, packs_of(m.id).join(", "));
+        let _ = writeln!(
+            s,
+            "    level: {} · basis: {} · packs: {}",
+            m.levels,
+            m.basis,
+            packs_of(m.id).join(", ")
+        );
         let _ = writeln!(s, "    clauses: {}", m.sources.join("; "));
         if !m.params.is_empty() {
-            let params: Vec<String> = m.params.iter().map(|p| format!("{} = {}", p.name, p.default)).collect();
+            let params: Vec<String> = m
+                .params
+                .iter()
+                .map(|p| format!("{} = {}", p.name, p.default))
+                .collect();
             let _ = writeln!(s, "    params: {}", params.join(", "));
         }
     }
@@ -75,7 +100,9 @@ pub fn explain(id: &str) -> anyhow::Result<String> {
     let upper = id.to_ascii_uppercase();
     let Some(m) = catalogue::rule(&upper) else {
         if catalogue::RULE_IDS.contains(&upper.as_str()) {
-            bail!("rule `{upper}` is in the catalogue but not implemented in this version of trailbook");
+            bail!(
+                "rule `{upper}` is in the catalogue but not implemented in this version of trailbook"
+            );
         }
         bail!("unknown rule `{id}`; `trailbook rules` lists them");
     };

@@ -34,11 +34,7 @@ pub fn document(report: &Report<'_>) -> Value {
     let f = report.findings;
     let ids = rule_ids(report);
     let rules: Vec<Value> = ids.iter().map(|id| descriptor(report, id)).collect();
-    let results: Vec<Value> = f
-        .findings
-        .iter()
-        .map(|x| result(report, &ids, x))
-        .collect();
+    let results: Vec<Value> = f.findings.iter().map(|x| result(report, &ids, x)).collect();
 
     let mut driver = json!({
         "name": "trailbook",
