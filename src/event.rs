@@ -143,6 +143,11 @@ impl Subject {
     pub fn node(&self) -> NodeId {
         NodeId::new(self.kind, &self.id)
     }
+
+    /// Whether this subject is `node`, without building its node id.
+    pub fn is(&self, node: &NodeId) -> bool {
+        node.entity_type() == Some(self.kind) && node.id() == self.id
+    }
 }
 
 /// Where an event or a quarantined line came from.

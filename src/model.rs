@@ -238,9 +238,7 @@ impl Model {
             .into_iter()
             .flat_map(|e| e.timeline.iter())
             .map(|&i| (i, self.event(i)))
-            .filter(move |(_, e)| {
-                e.kind == kind && e.subject.as_ref().is_some_and(|s| s.node() == *node)
-            })
+            .filter(move |(_, e)| e.kind == kind && e.subject.as_ref().is_some_and(|s| s.is(node)))
     }
 
     /// The system of an event (`RULES.md` §2.2, first clause): its envelope `system`, else that of

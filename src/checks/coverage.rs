@@ -16,7 +16,7 @@ use jiff::Timestamp;
 use serde_json::Value;
 
 use super::catalogue::{ParamKind, param};
-use super::facts::{DeploymentFacts, Facts, reason};
+use super::facts::{DeploymentFacts, reason};
 use super::{Cx, Draft, Level, Outcome, Rule, RuleMeta};
 use crate::event::{EntityType, Event};
 use crate::time::{self, Duration};
@@ -97,7 +97,7 @@ struct OffSpan {
 fn run(cx: &Cx<'_>) -> Outcome {
     let model = cx.model;
     let t = cx.as_of();
-    let facts = Facts::compute(model, cx.config);
+    let facts = cx.facts;
     let prod: Vec<&DeploymentFacts> = facts
         .deployments()
         .filter(|d| d.production && !d.intervals.is_empty())

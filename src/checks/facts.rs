@@ -362,7 +362,7 @@ impl<'m> Facts<'m> {
                         "incident.opened" | "incident.updated" | "incident.closed"
                     )
                 })
-                .filter(|e| e.subject.as_ref().is_some_and(|s| s.node() == *node))
+                .filter(|e| e.subject.as_ref().is_some_and(|s| s.is(node)))
                 .find(|e| e.refs.iter().any(|r| r.field == "attrs.affects"));
             let Some(latest) = latest else { continue };
             let system = latest

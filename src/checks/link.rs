@@ -123,29 +123,6 @@ fn attr_str<'a>(a: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
     a.get(key).and_then(Value::as_str).filter(|s| !s.is_empty())
 }
 
-/// S(x) of `RULES.md` §2.2 for a node: the system node itself, else the envelope `system` of its
-/// registering event, else for a deployment the system of the first version it served.
-fn node_system(m: &Model, node: &NodeId) -> Option<String> {
-    if node.entity_type() == Some(EntityType::System) {
-        return Some(node.id().to_string());
-    }
-    if let Some(s) = m.state(node).and_then(|e| e.system.clone()) {
-        return Some(s);
-    }
-    if node.entity_type() == Some(EntityType::Deployment) {
-        let entity = m.entity(node)?;
-        let first = entity.timeline.iter().map(|&i| m.event(i)).find(|e| {
-            matches!(e.kind.as_str(), "deployment.started" | "deployment.changed")
-                && e.subject_node().as_ref() == Some(node)
-        })?;
-        let version = attr_str(&first.attrs(), "model_version")?.to_string();
-        return m
-            .state(&NodeId::new(EntityType::ModelVersion, &version))
-            .and_then(|e| e.system.clone());
-    }
-    None
-}
-
 /// The one system all these events belong to, if they agree.
 fn common_system<'a>(m: &'a Model, events: impl Iterator<Item = &'a Event>) -> Option<String> {
     let systems: BTreeSet<&str> = events.filter_map(|e| m.system_of_event(e)).collect();
@@ -426,7 +403,7 @@ impl Rule for Link02 {
                 format!("a|{}", cycle_hash(&members)),
                 "a",
                 Level::Deny,
-                node_system(m, subject),
+                cx.facts.system_of(subject).map(str::to_string),
                 true,
             );
             for e in edges
@@ -481,7 +458,7 @@ impl Rule for Link02 {
                 format!("b|{}", e.from),
                 "b",
                 Level::Warn,
-                node_system(m, e.to),
+                cx.facts.system_of(e.to).map(str::to_string),
                 true,
             );
             p.note(
@@ -651,10 +628,14 @@ impl Rule for Link03 {
             let deployed_in = e
                 .system
                 .clone()
-                .or_else(|| node_system(m, &d))
-                .or_else(|| node_system(m, &version));
+                .or_else(|| cx.facts.system_of(&d).map(str::to_string))
+                .or_else(|| cx.facts.system_of(&version).map(str::to_string));
             let ladder = policy.ladder(deployed_in.as_deref()).to_vec();
-            let system = node_system(m, &version).or(deployed_in);
+            let system = cx
+                .facts
+                .system_of(&version)
+                .map(str::to_string)
+                .or(deployed_in);
             let Some(k) = env.and_then(|env| ladder.iter().position(|r| *r == env)) else {
                 continue; // environments outside the ladder are ignored
             };
@@ -905,7 +886,7 @@ impl Rule for Link04 {
                 continue;
             };
             let reg_e = m.event(reg);
-            let system = node_system(m, &version);
+            let system = cx.facts.system_of(&version).map(str::to_string);
             let check = if is_deploy { "b" } else { "a" };
             if let (Some(found), Some(want)) = (attr_str(&a, "artifact_digest"), &reg_digest)
                 && !same_digest(found, want)
@@ -981,7 +962,7 @@ impl Rule for Link04 {
                         format!("d|{}", e.id),
                         "d",
                         Level::Deny,
-                        node_system(m, node),
+                        cx.facts.system_of(node).map(str::to_string),
                         true,
                     )
                     .note(*pi, format!("`{key}` {pd}"))
@@ -1039,7 +1020,7 @@ impl Rule for Link05 {
             };
             let a = m.event(state).attrs();
             let status = attr_str(&a, "status").unwrap_or_default();
-            let system = node_system(m, node);
+            let system = cx.facts.system_of(node).map(str::to_string);
             // Uses of the run, from the lineage graph (stated by current registrations): the
             // versions it trained (`training_run`), and its outputs consumed by another run or
             // listed in a version's `datasets`.

@@ -4,7 +4,7 @@
 //! LOG-02, LOG-03, LOG-05 and LOG-06 read every input line (the ingest report); LOG-01 and LOG-07
 //! read the as-of view with corrections' originals included.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::catalogue::{ParamKind, param};
 use super::{Cx, Draft, Evidence, Level, Outcome, Rule, RuleMeta};
@@ -209,6 +209,7 @@ impl Rule for Log02 {
         let ingest = cx.ingest;
         let mut out = Vec::new();
         let mut any_chained_source = false;
+        let event_ids = events_at_issues(cx);
         for (s, source) in ingest.sources.iter().enumerate() {
             let subject = format!("source:{}", source.name);
             let several = source.files.len() > 1;
@@ -253,7 +254,9 @@ impl Rule for Log02 {
                     len: issue.len,
                 };
                 let mut evidence = cx.at(&origin, Some(issue.column), None);
-                evidence.event = event_at(cx, s as u32, issue.file, issue.line);
+                evidence.event = event_ids
+                    .get(&(issue.file, issue.line))
+                    .map(|id| id.to_string());
                 let (what, note) = match issue.problem {
                     ChainProblem::Break => (
                         "chain break: `prev` is not the SHA-256 of the previous line (that line, or this field, was altered)",
@@ -317,15 +320,24 @@ impl Rule for Log02 {
     }
 }
 
-/// The id of the event read from a line, if the line became an event.
-fn event_at(cx: &Cx<'_>, source: u32, file: u32, line: u64) -> Option<String> {
-    let _ = source;
-    // Events are few per line lookup here (only chain problems), so a scan is fine.
+/// The event read from each line that a chain problem names, by `(file, line)`: one pass over the
+/// events, only when there are problems to locate.
+fn events_at_issues<'m>(cx: &Cx<'m>) -> HashMap<(u32, u64), &'m str> {
+    let wanted: HashSet<(u32, u64)> = cx
+        .ingest
+        .sources
+        .iter()
+        .flat_map(|s| s.chain.issues.iter().map(|i| (i.file, i.line)))
+        .collect();
+    if wanted.is_empty() {
+        return HashMap::new();
+    }
     cx.model
         .events
         .iter()
-        .find(|e| e.origin.file == file && e.origin.line == line)
-        .map(|e| e.id.clone())
+        .filter(|e| wanted.contains(&(e.origin.file, e.origin.line)))
+        .map(|e| ((e.origin.file, e.origin.line), e.id.as_str()))
+        .collect()
 }
 
 pub struct Log03;

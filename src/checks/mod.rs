@@ -220,6 +220,8 @@ pub struct Evidence {
 /// Everything a rule may read.
 pub struct Cx<'a> {
     pub model: &'a Model,
+    /// The derived facts of `RULES.md` §2.2, computed once per run.
+    pub facts: &'a facts::Facts<'a>,
     pub graph: &'a LineageGraph,
     pub config: &'a Config,
     pub ingest: &'a Ingest,
@@ -472,6 +474,8 @@ pub fn run(model: &Model, graph: &LineageGraph, config: &Config, ingest: &Ingest
     // LOG-08 reads the other rules' findings: it runs after them.
     let (first, last): (Vec<_>, Vec<_>) =
         selected.into_iter().partition(|r| r.meta().id != "LOG-08");
+    let facts = facts::Facts::compute(model, config);
+    let facts = &facts;
     let outcomes: Vec<(&'static dyn Rule, Outcome)> = first
         .par_iter()
         .map(|r| {
@@ -479,6 +483,7 @@ pub fn run(model: &Model, graph: &LineageGraph, config: &Config, ingest: &Ingest
                 *r,
                 r.run(&Cx {
                     model,
+                    facts,
                     graph,
                     config,
                     ingest,
@@ -514,6 +519,7 @@ pub fn run(model: &Model, graph: &LineageGraph, config: &Config, ingest: &Ingest
             &findings,
             &Cx {
                 model,
+                facts,
                 graph,
                 config,
                 ingest,

@@ -65,11 +65,11 @@ fn original_of(model: &Model, mut i: u32) -> u32 {
 
 /// The "not evaluable / not applicable" preamble of MOD-02 and MOD-03: they need
 /// `deployment.started` and look only at deployed(V).
-fn deployed_scope<'m>(cx: &Cx<'m>) -> Result<Facts<'m>, Outcome> {
+fn deployed_scope<'c>(cx: &Cx<'c>) -> Result<&'c Facts<'c>, Outcome> {
     if !occurs(cx.model, "deployment.started") {
         return Err(Outcome::not_evaluable("no `deployment.started` event"));
     }
-    let facts = Facts::compute(cx.model, cx.config);
+    let facts = cx.facts;
     if facts.deployed_versions().next().is_none() {
         return Err(Outcome::not_applicable(
             "no model version has been served by a production deployment (`production_envs`)",
@@ -315,7 +315,7 @@ impl Rule for Mod02 {
                     .system(system)
             };
             let Some((ei, eval)) = model.about(&node, "model.evaluated").last() else {
-                let mut evidence = prod_evidence(cx, &facts, v);
+                let mut evidence = prod_evidence(cx, facts, v);
                 if let Some(reg) = model.state(&node) {
                     evidence.push(cx.ev(reg, Some("registration".into())));
                 }
@@ -560,7 +560,7 @@ impl Rule for Mod03 {
             if !problems.is_empty() {
                 let evidence = match reg {
                     Some(i) => vec![cx.evi(i, Some("registration".into()))],
-                    None => prod_evidence(cx, &facts, v),
+                    None => prod_evidence(cx, facts, v),
                 };
                 out.push(
                     Draft::new(
