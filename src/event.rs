@@ -151,7 +151,7 @@ impl Subject {
 }
 
 /// Where an event or a quarantined line came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize)]
 pub struct Origin {
     /// Index of the source in config order.
     pub source: u32,

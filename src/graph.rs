@@ -264,6 +264,34 @@ impl LineageGraph {
         s
     }
 
+    /// U(V) of `RULES.md` DATA-01: everything upstream of `node` through lineage edges
+    /// (`consumes`, `produces`, `trained_on`, and `derived_from` into a feature), without `node`
+    /// itself and without parent versions (a version's parent is not its training data). In
+    /// node-id order; empty when `node` is not in the graph.
+    pub fn upstream(&self, node: &NodeId) -> BTreeSet<NodeId> {
+        let Some(&start) = self.index.get(node) else {
+            return BTreeSet::new();
+        };
+        let mut seen = BTreeSet::from([start]);
+        let mut queue = VecDeque::from([start]);
+        while let Some(n) = queue.pop_front() {
+            for e in self.graph.edges_directed(n, Direction::Incoming) {
+                let follow = match e.weight().rel {
+                    Rel::Consumes | Rel::Produces | Rel::TrainedOn => true,
+                    Rel::DerivedFrom => {
+                        self.graph[e.target()].id.entity_type() == Some(EntityType::Feature)
+                    }
+                    _ => false,
+                };
+                if follow && seen.insert(e.source()) {
+                    queue.push_back(e.source());
+                }
+            }
+        }
+        seen.remove(&start);
+        seen.into_iter().map(|n| self.graph[n].id.clone()).collect()
+    }
+
     pub fn node(&self, id: &NodeId) -> Option<NodeIndex> {
         self.index.get(id).copied()
     }

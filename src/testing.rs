@@ -120,3 +120,11 @@ pub fn try_check(sources: &[(&str, String)], extra: &str) -> anyhow::Result<Case
 pub fn check_events(events: &[Value], extra: &str) -> Case {
     check(&[("main", chain(events))], extra)
 }
+
+/// Parses one event value with the ingest line parser (panics on a rejected line).
+pub fn parse_event(v: &Value) -> crate::event::Event {
+    let line = serde_json::to_string(v).expect("event serialises");
+    crate::ingest::jsonl::parse_line(line.as_bytes(), crate::event::Origin::default())
+        .result
+        .unwrap_or_else(|r| panic!("event rejected: {}", r.reason))
+}

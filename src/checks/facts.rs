@@ -665,6 +665,47 @@ fn state_machine(model: &Model, events: &[u32], first_env: Option<&str>) -> Vec<
     out
 }
 
+/// Whether the read of `dataset` by the run whose `run.completed` is `run` was logged
+/// (`RULES.md` DATA-03 (b), ACC-01 (b)): an effective `access` on `dataset` with
+/// `action = "read"`, `result = "success"`, the run's `actor.id`, and `ts` in
+/// [`started_ts` (else the run's ts − `window`), the run's ts]. Returns the matching access.
+pub fn logged_read(
+    model: &Model,
+    run: &Event,
+    dataset: &NodeId,
+    window: time::Duration,
+) -> Option<u32> {
+    let end = run.ts;
+    let start = run
+        .attrs_as::<RunTimes>()
+        .and_then(|a| a.started_ts)
+        .and_then(|s| time::parse_date_or_time(&s).ok())
+        .unwrap_or_else(|| window.before(end));
+    let ent = model.entity(dataset)?;
+    ent.timeline.iter().copied().find(|&i| {
+        let e = model.event(i);
+        e.kind == "access"
+            && e.subject.as_ref().is_some_and(|s| s.is(dataset))
+            && e.actor.id == run.actor.id
+            && e.ts >= start
+            && e.ts <= end
+            && e.attrs_as::<AccessView>().is_some_and(|a| {
+                a.action.as_deref() == Some("read") && a.result.as_deref() == Some("success")
+            })
+    })
+}
+
+#[derive(serde::Deserialize)]
+struct RunTimes {
+    started_ts: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+struct AccessView {
+    action: Option<String>,
+    result: Option<String>,
+}
+
 /// personal(e): the event's `data_classes` contains `personal`, `special_category`, `biometric`,
 /// `phi` or `cardholder`.
 pub fn personal(e: &Event) -> bool {

@@ -12,6 +12,7 @@
 //! never depends on thread scheduling.
 
 pub mod catalogue;
+pub mod classes;
 pub mod coverage;
 pub mod facts;
 mod link;
