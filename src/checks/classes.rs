@@ -51,8 +51,17 @@ pub struct Class {
     pub basis: &'static str,
 }
 
-/// Built-in classes: name, min, clock, kinds assigned by default, basis (§5.1). None has a `max`.
-const BUILT_IN: &[(&str, Option<&str>, Clock, &[&str], &str)] = &[
+/// A built-in class: name, min, clock, kinds assigned by default, basis.
+type BuiltIn = (
+    &'static str,
+    Option<&'static str>,
+    Clock,
+    &'static [&'static str],
+    &'static str,
+);
+
+/// Built-in classes (§5.1). None has a `max`.
+const BUILT_IN: &[BuiltIn] = &[
     (
         "ai_auto_log",
         Some("6 months"),
