@@ -29,6 +29,33 @@ pub struct PackDef {
     pub levels: &'static [(&'static str, &'static str, Level)],
     pub max_level: Option<Level>,
     pub effective_from: Option<&'static str>,
+    /// The clauses of the pack's instrument mapped to rules (§4.2), one per line:
+    /// `CLAUSE [TAG] | RULES`.
+    pub clauses: &'static str,
+    /// Rules that run in the pack without a clause of their own.
+    pub supporting: &'static str,
+    /// What the pack's instrument asks that no rule covers.
+    pub not_covered: &'static str,
+}
+
+/// A clause of a pack's instrument and the rules that give evidence for it.
+#[derive(Debug)]
+pub struct Clause {
+    /// The clause with its verification tag, e.g. `AI Act Art. 12(1) [V]`.
+    pub clause: String,
+    pub rules: Vec<&'static str>,
+}
+
+/// A pack with its lists expanded once.
+#[derive(Debug)]
+pub struct PackIndex {
+    pub def: &'static PackDef,
+    /// The rules the pack lists beyond baseline (§4.1).
+    pub listed: Vec<&'static str>,
+    pub clauses: Vec<Clause>,
+    pub supporting: Vec<&'static str>,
+    /// Every rule the pack covers: listed, mapped to a clause, or supporting; catalogue order.
+    pub covers: Vec<&'static str>,
 }
 
 const fn def(
@@ -46,6 +73,23 @@ const fn def(
         levels,
         max_level,
         effective_from,
+        clauses: "",
+        supporting: "",
+        not_covered: "",
+    }
+}
+
+impl PackDef {
+    const fn map(
+        mut self,
+        clauses: &'static str,
+        supporting: &'static str,
+        not_covered: &'static str,
+    ) -> PackDef {
+        self.clauses = clauses;
+        self.supporting = supporting;
+        self.not_covered = not_covered;
+        self
     }
 }
 
@@ -70,6 +114,35 @@ pub static PACKS: &[PackDef] = &[
         &[],
         None,
         Some("2026-08-02"),
+    )
+    .map(
+        "AI Act Art. 3(49) [S] | INC-02\n\
+AI Act Art. 3(23), 43(4) [U] | MOD-06\n\
+AI Act Art. 9(8) [V] | MOD-02\n\
+AI Act Art. 10(2)(b)(c) [V] | DATA-01, MOD-03\n\
+AI Act Art. 10(2)(e)–(h), 10(3) [V] | DATA-02\n\
+AI Act Art. 10(5)(c)–(f) / 4a [V] | DATA-03, ACC-01\n\
+AI Act Art. 11(1) [V] | DEP-01\n\
+AI Act Art. 12(1) [V] | LOG-01, LOG-04, LOG-06\n\
+AI Act Art. 12(2) [V] | LOG-01, LOG-05, DEC-01, DEC-02, INC-01, LINK-01\n\
+AI Act Art. 12(3) [V] | DEC-05\n\
+AI Act Art. 13(3)(b)(d) [V] | MOD-04, DEP-01\n\
+AI Act Art. 14(3), 14(4) [V] | MOD-04, DEC-04\n\
+AI Act Art. 14(5) [V] | DEC-05\n\
+AI Act Art. 18(1) [V] | RET-02\n\
+AI Act Art. 19(1) [V] | RET-01, RET-09\n\
+AI Act Art. 20 [V] | DEP-03, INC-04\n\
+AI Act Art. 72 [V] | DEP-02, DEP-03\n\
+AI Act Art. 73(1)–(5) [V] | INC-02, INC-03\n\
+AI Act Art. 73(6) [V] | INC-01, INC-04, RET-08\n\
+AI Act Annex IV 1(a), 1(c) [V] | MOD-01, LINK-04\n\
+AI Act Annex IV 2(d) [V] | MOD-03, LINK-01\n\
+AI Act Annex IV 2(e), 3 [V] | MOD-04\n\
+AI Act Annex IV 2(f), 6 [V] | MOD-06\n\
+AI Act Annex IV 2(g) [V] | MOD-02\n\
+AI Act Annex IV 8, 9 [V] | DEP-01, DEP-02",
+        "LOG-02, LOG-03, LOG-07, LOG-08, LINK-02, LINK-03, LINK-05",
+        "Deployer duties of Art. 26 (the `eu-ai-act-deployer` pack); the quality management system of Art. 17 beyond its records; conformity assessment (Art. 43) beyond MOD-06 (c).",
     ),
     def(
         "eu-ai-act-deployer",
@@ -78,6 +151,22 @@ pub static PACKS: &[PackDef] = &[
         &[],
         None,
         Some("2026-08-02"),
+    )
+    .map(
+        "AI Act Art. 12(1) [V] | LOG-01, LOG-04, LOG-06\n\
+AI Act Art. 12(2) [V] | LOG-01, LOG-05, DEC-01, DEC-02, LINK-01\n\
+AI Act Art. 12(3), 14(5) [V] | DEC-05\n\
+AI Act Art. 14(4), 26(2) [V] | DEC-04\n\
+AI Act Art. 26(1) [V] | DEC-01\n\
+AI Act Art. 26(5) [V] | DEC-01, DEP-06, INC-05\n\
+AI Act Art. 26(6) [V] | RET-01, RET-09\n\
+AI Act Art. 26(7), 26(11) [V] | DEC-06\n\
+AI Act Art. 26(9) [V] | PRV-04\n\
+AI Act Art. 27 [S] | DEP-01\n\
+AI Act Art. 73(6) [V] | RET-08\n\
+AI Act Art. 86(1) [V] | DEC-02",
+        "LOG-02, LOG-03, LOG-07, LOG-08, LINK-02–05",
+        "Provider obligations (the `eu-ai-act-provider` pack); overseers' competence and training (Art. 26(2)).",
     ),
     def(
         "gdpr",
@@ -86,6 +175,28 @@ pub static PACKS: &[PackDef] = &[
         &[],
         None,
         Some("2018-05-25"),
+    )
+    .map(
+        "GDPR Art. 4(5) [V] | ACC-04, PRV-02\n\
+GDPR Art. 5(1)(c) [V] | PRV-01, PRV-05\n\
+GDPR Art. 5(1)(e) [V] | RET-07, RET-09\n\
+GDPR Art. 9 [V] | PRV-01\n\
+GDPR Art. 12(3) [U] | PRV-03\n\
+GDPR Art. 15(1)(h) [V] | DEC-02\n\
+GDPR Art. 17(1), 17(3), 18 [V] | PRV-03\n\
+GDPR Art. 17(3)(b) [V] | RET-09\n\
+GDPR Art. 17(3)(e) [V] | RET-08\n\
+GDPR Art. 22(1)–(4) [V] | DEC-03\n\
+GDPR Art. 22(3) [V] | DEC-02\n\
+GDPR Art. 25(1) [V] | ACC-04, PRV-01\n\
+GDPR Art. 25(2) [V] | RET-07, PRV-05\n\
+GDPR Art. 30(1) [V] | PRV-04\n\
+GDPR Art. 30(1)(f) [V] | RET-07\n\
+GDPR Art. 32(1)(a) [V] | ACC-04, PRV-01, PRV-02\n\
+GDPR Art. 33(1), 33(5) [S] | INC-06\n\
+GDPR Art. 35 [V] | PRV-04",
+        "",
+        "Lawfulness of processing (Art. 6) and the contents of RoPA and DPIA documents.",
     ),
     def(
         "sr11-7",
@@ -94,6 +205,20 @@ pub static PACKS: &[PackDef] = &[
         SR_LEVELS,
         None,
         Some("2011-04-04"),
+    )
+    .map(
+        "SR 11-7 inventory [V] | MOD-01, MOD-03, MOD-05, DEP-05\n\
+SR 11-7 documentation [V] | MOD-04\n\
+SR 11-7 validation core elements [V] | MOD-02\n\
+SR 11-7 validation before implementation and of material changes [V] | DEP-01, MOD-06, LINK-03\n\
+SR 11-7 independence and effective challenge [V] | ACC-02\n\
+SR 11-7 ongoing monitoring and outcomes analysis [V] | DEP-03\n\
+SR 11-7 periodic review at least annually [V] | DEP-04\n\
+SR 11-7 change control [V] | MOD-06, LINK-04\n\
+SR 11-7 use of unapproved models [V] | DEC-01\n\
+SR 11-7 exceptions to policy [V] | LOG-08",
+        "",
+        "Governance, policies and board oversight; the SR 26-2 mapping is pending review of its primary text.",
     ),
     def(
         "pra-ss1-23",
@@ -102,6 +227,14 @@ pub static PACKS: &[PackDef] = &[
         SR_LEVELS,
         None,
         Some("2024-05-17"),
+    )
+    .map(
+        "PRA SS1/23 P1 model identification and classification [V] | MOD-01, MOD-05\n\
+PRA SS1/23 P3 development, implementation and use [V] | MOD-02, MOD-03, MOD-04, MOD-06, DEC-01, DEP-05\n\
+PRA SS1/23 P4 independent validation [V] | DEP-01, DEP-04, ACC-02, LINK-03\n\
+PRA SS1/23 P5 model risk mitigants [V] | DEP-03, LOG-08",
+        "",
+        "P2 (governance, accountable SMF).",
     ),
     def(
         "nist-ai-rmf",
@@ -110,6 +243,30 @@ pub static PACKS: &[PackDef] = &[
         &[],
         Some(Level::Warn),
         None,
+    )
+    .map(
+        "NIST AI RMF GOVERN 1.5 [V] | DEP-04\n\
+NIST AI RMF GOVERN 1.6 [V] | MOD-01, MOD-05\n\
+NIST AI RMF GOVERN 1.7 [V] | DEP-05\n\
+NIST AI RMF GOVERN 2.1, 3.2 [V] | ACC-02, DEC-04\n\
+NIST AI RMF GOVERN 4.3 [V] | INC-01\n\
+NIST AI RMF MAP 2.2 [V] | MOD-04\n\
+NIST AI RMF MAP 2.3 [V] | DATA-02\n\
+NIST AI RMF MAP 3.5 [V] | DEC-04\n\
+NIST AI RMF MAP 4.1 [V] | DATA-01, LINK-02, LINK-05\n\
+NIST AI RMF MEASURE 1.3 [V] | ACC-02\n\
+NIST AI RMF MEASURE 2.1, 2.3 [V] | MOD-02\n\
+NIST AI RMF MEASURE 2.4 [V] | DEP-02\n\
+NIST AI RMF MEASURE 2.8, 2.9 [V] | DEC-02, MOD-04\n\
+NIST AI RMF MEASURE 2.10 [V] | PRV-01–05\n\
+NIST AI RMF MEASURE 2.11 [V] | MOD-02, DATA-02\n\
+NIST AI RMF MEASURE 3.1 [V] | DEP-03\n\
+NIST AI RMF MEASURE 3.3 [V] | DEC-03\n\
+NIST AI RMF MANAGE 2.4 [V] | DEC-04, DEP-05, DEP-06\n\
+NIST AI RMF MANAGE 4.1 [V] | DEP-02, INC-01\n\
+NIST AI RMF MANAGE 4.3 [V] | INC-01, INC-02, INC-03",
+        "",
+        "Informative framework: subcategories not listed have no event-based evidence.",
     ),
     def(
         "iso-42001",
@@ -118,6 +275,24 @@ pub static PACKS: &[PackDef] = &[
         &[],
         Some(Level::Warn),
         None,
+    )
+    .map(
+        "ISO/IEC 42001 A.5.3 [S] | RET-07, PRV-04\n\
+ISO/IEC 42001 A.6.2.3 [S] | MOD-01\n\
+ISO/IEC 42001 A.6.2.4 [S] | MOD-02\n\
+ISO/IEC 42001 A.6.2.5 [S] | DEP-01, LINK-03\n\
+ISO/IEC 42001 A.6.2.6 [S] | DEP-02, DEP-03\n\
+ISO/IEC 42001 A.6.2.7 [S] | MOD-01, MOD-04\n\
+ISO/IEC 42001 A.6.2.8 [S] | LOG-01, LOG-04\n\
+ISO/IEC 42001 A.7.2 [S] | MOD-03\n\
+ISO/IEC 42001 A.7.3 [S] | DATA-01, MOD-03\n\
+ISO/IEC 42001 A.7.4 [S] | DATA-02\n\
+ISO/IEC 42001 A.7.5 [S] | DATA-01, MOD-03, LINK-01, LINK-02, LINK-05\n\
+ISO/IEC 42001 A.7.6 [S] | DATA-01, LINK-05\n\
+ISO/IEC 42001 A.8.4 [S] | INC-01\n\
+ISO/IEC 42001 A.9.4 [S] | DEC-01",
+        "",
+        "Management-system clauses 4–10; Annex A controls not listed. Control titles [V], wording [S].",
     ),
     def(
         "pci-dss",
@@ -126,6 +301,17 @@ pub static PACKS: &[PackDef] = &[
         UNCHAINED_WARN,
         None,
         None,
+    )
+    .map(
+        "PCI DSS 10.2.1 [S] | LOG-04, ACC-01, ACC-03\n\
+PCI DSS 10.2.2 [S] | LOG-01, ACC-01\n\
+PCI DSS 10.3.1 [V] | ACC-01\n\
+PCI DSS 10.3.2–10.3.4 [V] | LOG-02, LOG-03, LOG-06\n\
+PCI DSS 10.5.1 [V] | RET-03\n\
+PCI DSS 10.6 [S] | LOG-01\n\
+PCI DSS Req. 3 [U] | PRV-01",
+        "",
+        "10.5.1's three months immediately available (a storage property).",
     ),
     def(
         "hipaa",
@@ -134,6 +320,12 @@ pub static PACKS: &[PackDef] = &[
         &[],
         None,
         None,
+    )
+    .map(
+        "HIPAA 45 CFR 164.312(b) [V] | LOG-01, LOG-04, ACC-01\n\
+HIPAA 45 CFR 164.316(b)(2)(i) [V] | RET-04",
+        "LOG-02, LOG-03",
+        "",
     ),
     def(
         "sec-17a4",
@@ -142,6 +334,13 @@ pub static PACKS: &[PackDef] = &[
         UNCHAINED_WARN,
         None,
         Some("2023-05-03"),
+    )
+    .map(
+        "SEC 17a-4(f)(2)(i)(A) [V] | LOG-03, LOG-05, LOG-07\n\
+SEC 17a-4(f)(2)(i)(A)/(B) [V] | LOG-02\n\
+SEC 17a-4(a), (b) [S] | RET-05",
+        "",
+        "Storage-system conditions of (f): WORM or audit-trail storage, the third-party undertaking.",
     ),
     def(
         "sox",
@@ -150,6 +349,15 @@ pub static PACKS: &[PackDef] = &[
         &[],
         None,
         None,
+    )
+    .map(
+        "17 CFR 210.2-06 [V] | RET-06\n\
+PCAOB AS 1215.14 [V] | RET-06\n\
+PCAOB AS 1215.16 [V] | LOG-03, LOG-07\n\
+SOX ITGC change management [U] | ACC-03, MOD-06\n\
+SOX ITGC segregation of duties [U] | ACC-02",
+        "",
+        "",
     ),
     def(
         "nyc-ll144",
@@ -158,6 +366,15 @@ pub static PACKS: &[PackDef] = &[
         &[],
         None,
         Some("2023-07-05"),
+    )
+    .map(
+        "NYC Admin Code §20-871(a) [S] | DEP-07\n\
+NYC Admin Code §20-871(b) [S] | DEC-06\n\
+6 RCNY §5-301 [S] | DEP-07, PRV-05\n\
+6 RCNY §5-303 [S] | DEP-07\n\
+6 RCNY §5-304 [S] | DEC-06",
+        "",
+        "",
     ),
 ];
 
@@ -165,36 +382,116 @@ pub fn pack(id: &str) -> Option<&'static PackDef> {
     PACKS.iter().find(|p| p.id == id)
 }
 
-impl PackDef {
-    /// The rule ids the pack lists, ranges expanded, in catalogue order.
-    pub fn rule_ids(&self) -> Vec<&'static str> {
-        let mut listed = Vec::new();
-        for item in self.rules.split(',').map(str::trim) {
-            match item.split_once('–') {
-                Some((first, last)) => {
-                    let (family, from) = first
-                        .rsplit_once('-')
-                        .expect("pack rule range has a family");
-                    let (from, to): (u32, u32) = (
-                        from.parse().expect("range start"),
-                        last.parse().expect("range end"),
-                    );
-                    for n in from..=to {
-                        listed.push(format!("{family}-{n:02}"));
-                    }
+/// Expands a rule list written as in `RULES.md` (`MOD-01–04, DEC-01`) to catalogue ids, in
+/// catalogue order. Panics on an id outside the catalogue (the lists are static data; a test
+/// expands every one).
+fn expand(list: &str) -> Vec<&'static str> {
+    let mut listed = Vec::new();
+    for item in list.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+        match item.split_once('–') {
+            Some((first, last)) => {
+                let (family, from) = first
+                    .rsplit_once('-')
+                    .expect("pack rule range has a family");
+                let (from, to): (u32, u32) = (
+                    from.parse().expect("range start"),
+                    last.parse().expect("range end"),
+                );
+                for n in from..=to {
+                    listed.push(format!("{family}-{n:02}"));
                 }
-                None => listed.push(item.to_string()),
             }
+            None => listed.push(item.to_string()),
         }
-        RULE_IDS
+    }
+    for l in &listed {
+        assert!(
+            RULE_IDS.contains(&l.as_str()),
+            "unknown rule `{l}` in a pack list"
+        );
+    }
+    RULE_IDS
+        .iter()
+        .copied()
+        .filter(|id| listed.iter().any(|l| l == id))
+        .collect()
+}
+
+static INDEX: std::sync::LazyLock<Vec<PackIndex>> = std::sync::LazyLock::new(|| {
+    PACKS
+        .iter()
+        .map(|def| {
+            let listed = expand(def.rules);
+            let clauses: Vec<Clause> = def
+                .clauses
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(|l| {
+                    let (clause, rules) = l.split_once(" | ").expect("clause line has ` | `");
+                    Clause {
+                        clause: clause.trim().to_string(),
+                        rules: expand(rules),
+                    }
+                })
+                .collect();
+            let supporting = expand(def.supporting);
+            let covers = RULE_IDS
+                .iter()
+                .copied()
+                .filter(|id| {
+                    listed.contains(id)
+                        || supporting.contains(id)
+                        || clauses.iter().any(|c| c.rules.contains(id))
+                })
+                .collect();
+            PackIndex {
+                def,
+                listed,
+                clauses,
+                supporting,
+                covers,
+            }
+        })
+        .collect()
+});
+
+/// Every pack with its lists expanded, in catalogue order.
+pub fn packs() -> &'static [PackIndex] {
+    &INDEX
+}
+
+impl PackDef {
+    fn index(&self) -> &'static PackIndex {
+        INDEX
             .iter()
-            .copied()
-            .filter(|id| listed.iter().any(|l| l == id))
-            .collect()
+            .find(|p| p.def.id == self.id)
+            .expect("every pack is indexed")
     }
 
+    /// The rule ids the pack lists beyond baseline (§4.1), ranges expanded, in catalogue order.
+    pub fn rule_ids(&self) -> &'static [&'static str] {
+        &self.index().listed
+    }
+
+    /// Whether the pack lists the rule (§4.1 table).
     pub fn lists(&self, rule: &str) -> bool {
         self.rule_ids().contains(&rule)
+    }
+
+    /// Whether the pack covers the rule: lists it, maps it to a clause, or runs it as supporting
+    /// evidence (the baseline rules the AI Act packs cite). A covering pack contributes the
+    /// rule's level and its clauses to the rule's findings (§4.4, §6.1).
+    pub fn covers(&self, rule: &str) -> bool {
+        self.index().covers.contains(&rule)
+    }
+
+    /// The pack's clauses that cite the rule, with their tags.
+    pub fn clauses_of(&self, rule: &str) -> impl Iterator<Item = &'static str> {
+        self.index()
+            .clauses
+            .iter()
+            .filter(move |c| c.rules.contains(&rule))
+            .map(|c| c.clause.as_str())
     }
 }
 
@@ -305,11 +602,59 @@ mod tests {
         assert_eq!(pack("baseline").unwrap().rule_ids().len(), 13);
         for p in PACKS {
             for id in p.rule_ids() {
-                assert!(RULE_IDS.contains(&id));
+                assert!(RULE_IDS.contains(id));
             }
             // Every listed item expands to a known id.
             let items = p.rules.split(',').count();
             assert!(p.rule_ids().len() >= items, "{}", p.id);
+        }
+    }
+
+    #[test]
+    fn pack_clauses_follow_the_coverage_matrix() {
+        let provider = pack("eu-ai-act-provider").unwrap();
+        assert_eq!(
+            provider.clauses_of("LOG-01").collect::<Vec<_>>(),
+            ["AI Act Art. 12(1) [V]", "AI Act Art. 12(2) [V]"]
+        );
+        // Supporting rules are covered without a clause; deployer duties are not the provider's.
+        assert!(provider.covers("LOG-02") && provider.clauses_of("LOG-02").next().is_none());
+        assert!(!provider.covers("DEC-06") && !provider.covers("PRV-01"));
+        let nist = pack("nist-ai-rmf").unwrap();
+        assert_eq!(
+            nist.clauses_of("PRV-03").collect::<Vec<_>>(),
+            ["NIST AI RMF MEASURE 2.10 [V]"]
+        );
+        // pci-dss covers LOG-02 through 10.3.2–10.3.4, so its LOG-02 (e) level change applies.
+        assert!(pack("pci-dss").unwrap().covers("LOG-02"));
+        for p in packs() {
+            // Every listed rule is cited by a clause or runs as supporting evidence, except
+            // these, which RULES.md §4.2 lists in the pack without a clause of its instrument
+            // (the coverage matrix shows them with the supporting rules).
+            let unmapped: Vec<&str> = p
+                .listed
+                .iter()
+                .copied()
+                .filter(|r| {
+                    !p.supporting.contains(r) && !p.clauses.iter().any(|c| c.rules.contains(r))
+                })
+                .collect();
+            let expected: &[&str] = match p.def.id {
+                "baseline" => &p.listed,
+                "eu-ai-act-provider" => &["DEP-05"],
+                "eu-ai-act-deployer" => &[],
+                _ => &[],
+            };
+            assert_eq!(unmapped, expected, "{}", p.def.id);
+            for c in &p.clauses {
+                assert!(
+                    c.clause.ends_with(']'),
+                    "{}: {} has no tag",
+                    p.def.id,
+                    c.clause
+                );
+                assert!(!c.rules.is_empty());
+            }
         }
     }
 }

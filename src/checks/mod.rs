@@ -17,6 +17,7 @@ pub mod coverage;
 pub mod facts;
 mod link;
 mod log;
+pub mod matrix;
 mod models;
 pub mod waivers;
 
@@ -430,6 +431,8 @@ pub struct Findings {
     pub not_implemented: Vec<String>,
     /// Rules turned off in `[policy] levels`.
     pub disabled: Vec<String>,
+    /// The coverage matrix of every enabled pack (§4.2).
+    pub coverage: Vec<matrix::PackCoverage>,
 }
 
 impl Findings {
@@ -442,12 +445,32 @@ impl Findings {
     }
 }
 
-/// The enabled packs that list a rule (baseline lists LOG and LINK).
+/// The enabled packs that cover a rule: list it, cite it for a clause, or run it as supporting
+/// evidence (baseline lists LOG and LINK).
 fn listing_packs(config: &Config, rule: &str) -> Vec<&'static catalogue::PackDef> {
     catalogue::PACKS
         .iter()
-        .filter(|p| config.policy.enabled(p.id) && p.lists(rule))
+        .filter(|p| config.policy.enabled(p.id) && p.covers(rule))
         .collect()
+}
+
+/// The AI Act packs, whose Annex I systems have their own application date (§4.3).
+const AI_ACT_PACKS: [&str; 2] = ["eu-ai-act-provider", "eu-ai-act-deployer"];
+
+/// The Annex I default application date of the AI Act packs (§4.3).
+const ANNEX_I_FROM: &str = "2027-08-02";
+
+/// A high-risk system without `annex_iii_point`: an Annex I product (§4.3).
+fn annex_i(model: &Model, system: Option<&str>) -> bool {
+    let Some(s) = system else {
+        return false;
+    };
+    let Some(reg) = model.state(&NodeId::new(crate::event::EntityType::System, s)) else {
+        return false;
+    };
+    let a = reg.attrs();
+    a.get("risk").and_then(|v| v.as_str()) == Some("high")
+        && !crate::event::present(a.get("annex_iii_point"))
 }
 
 /// Runs every rule that an enabled pack lists.
@@ -542,11 +565,13 @@ pub fn run(model: &Model, graph: &LineageGraph, config: &Config, ingest: &Ingest
     }
     runs.sort_by_key(|r| catalogue::RULE_IDS.iter().position(|id| *id == r.rule));
     sort(&mut findings);
+    let coverage = matrix::coverage(&findings, &runs, config);
     Findings {
         findings,
         rules: runs,
         not_implemented,
         disabled,
+        coverage,
     }
 }
 
@@ -565,6 +590,7 @@ fn finalize(
     let time = d.time.unwrap_or(model.as_of);
     let mut level: Option<Level> = None;
     let mut packs = Vec::new();
+    let mut clauses: Vec<String> = Vec::new();
     let mut pre_effective = Vec::new();
     for pack in listing_packs(config, meta.id) {
         let options = config.policy.pack.get(pack.id);
@@ -586,16 +612,27 @@ fn finalize(
         if let Some(max) = max {
             l = l.min(max);
         }
-        let from = options.and_then(|o| o.effective_from).or_else(|| {
-            pack.effective_from
-                .and_then(|s| crate::time::parse_date_or_time(s).ok())
-        });
+        let from = if AI_ACT_PACKS.contains(&pack.id) && annex_i(model, system.as_deref()) {
+            options
+                .and_then(|o| o.effective_from_annex_i)
+                .or_else(|| crate::time::parse_date_or_time(ANNEX_I_FROM).ok())
+        } else {
+            options.and_then(|o| o.effective_from).or_else(|| {
+                pack.effective_from
+                    .and_then(|s| crate::time::parse_date_or_time(s).ok())
+            })
+        };
         if from.is_some_and(|from| time < from) {
             l = Level::Info;
             pre_effective.push(pack.id.to_string());
         }
         level = Some(level.map_or(l, |x: Level| x.max(l)));
         packs.push(pack.id.to_string());
+        for c in pack.clauses_of(meta.id) {
+            if !clauses.iter().any(|x| x == c) {
+                clauses.push(c.to_string());
+            }
+        }
     }
     let mut level = level.unwrap_or(d.level);
     if let Some(forced) = config
@@ -626,7 +663,7 @@ fn finalize(
         waiver: None,
         evidence,
         packs,
-        clauses: meta.sources.iter().map(|s| s.to_string()).collect(),
+        clauses,
         pre_effective,
         effective_level: level,
         system,

@@ -72,6 +72,8 @@ struct Summary<'a> {
 struct CheckJson<'a> {
     summary: Summary<'a>,
     findings: Vec<CheckFinding<'a>>,
+    /// Per enabled pack: each clause with its rules, their status and finding ids.
+    coverage: &'a [crate::checks::matrix::PackCoverage],
 }
 
 /// A finding as `check --format json` writes it (`RULES.md` §6.1): evidence without column and note.
@@ -187,6 +189,7 @@ impl Report<'_> {
                 .iter()
                 .map(CheckFinding::from)
                 .collect(),
+            coverage: &self.findings.coverage,
         };
         let mut s = serde_json::to_string_pretty(&doc).expect("report serializes");
         s.push('\n');

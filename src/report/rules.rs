@@ -20,15 +20,37 @@ struct RuleJson<'a> {
     level: &'a str,
     basis: &'a str,
     packs: Vec<&'a str>,
+    /// The rule's sources, each with its verification tag.
     clauses: &'a [&'a str],
+    /// Per pack that covers the rule, the clauses of its instrument the rule gives evidence for
+    /// (`RULES.md` §4.2; empty for supporting rules).
+    pack_clauses: Vec<PackClauses>,
     params: Vec<Param<'a>>,
 }
 
+#[derive(Serialize)]
+struct PackClauses {
+    pack: &'static str,
+    clauses: Vec<&'static str>,
+}
+
+/// The packs that cover a rule: list it, cite it for a clause, or run it as supporting evidence.
 fn packs_of(id: &str) -> Vec<&'static str> {
     catalogue::PACKS
         .iter()
-        .filter(|p| p.lists(id))
+        .filter(|p| p.covers(id))
         .map(|p| p.id)
+        .collect()
+}
+
+fn pack_clauses(id: &str) -> Vec<PackClauses> {
+    catalogue::PACKS
+        .iter()
+        .filter(|p| p.covers(id))
+        .map(|p| PackClauses {
+            pack: p.id,
+            clauses: p.clauses_of(id).collect(),
+        })
         .collect()
 }
 
@@ -43,7 +65,7 @@ pub fn list(pack: Option<&str>, json: bool) -> anyhow::Result<String> {
             rules()
                 .iter()
                 .map(|r| r.meta())
-                .filter(|m| def.lists(m.id))
+                .filter(|m| def.covers(m.id))
                 .collect()
         }
         None => rules().iter().map(|r| r.meta()).collect(),
@@ -58,6 +80,7 @@ pub fn list(pack: Option<&str>, json: bool) -> anyhow::Result<String> {
                 basis: m.basis,
                 packs: packs_of(m.id),
                 clauses: m.sources,
+                pack_clauses: pack_clauses(m.id),
                 params: m
                     .params
                     .iter()
@@ -111,6 +134,18 @@ pub fn explain(id: &str) -> anyhow::Result<String> {
     let _ = writeln!(s, "Level: {} · Basis: {}", m.levels, m.basis);
     let _ = writeln!(s, "Packs: {}", packs_of(m.id).join(", "));
     let _ = writeln!(s, "Sources: {}", m.sources.join("; "));
+    for pc in pack_clauses(m.id) {
+        if pc.clauses.is_empty() {
+            let how = if catalogue::pack(pc.pack).is_some_and(|p| p.lists(m.id)) {
+                "listed, no clause of its own"
+            } else {
+                "supporting evidence"
+            };
+            let _ = writeln!(s, "  in {}: {how}", pc.pack);
+        } else {
+            let _ = writeln!(s, "  in {}: {}", pc.pack, pc.clauses.join("; "));
+        }
+    }
     let _ = writeln!(s, "Needs: {}\n", m.needs);
     for (title, body) in [
         ("What it checks", m.checks),

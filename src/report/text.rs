@@ -377,8 +377,42 @@ fn rules_section(report: &Report<'_>) -> String {
             clean(&f.disabled.join(", "))
         );
     }
+    out.push_str(&coverage_section(report));
     if !out.is_empty() {
         out.push('\n');
+    }
+    out
+}
+
+/// One line per enabled pack that maps clauses: how many clauses pass, fail, are waived or
+/// cannot be judged (`check --format json` has the full matrix).
+fn coverage_section(report: &Report<'_>) -> String {
+    use crate::checks::matrix::CoverageStatus;
+    let mut out = String::new();
+    for p in &report.findings.coverage {
+        if p.clauses.is_empty() {
+            continue;
+        }
+        let mut counts: Vec<(CoverageStatus, usize)> = Vec::new();
+        for c in &p.clauses {
+            match counts.iter_mut().find(|(s, _)| *s == c.status) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((c.status, 1)),
+            }
+        }
+        counts.sort();
+        let parts: Vec<String> = counts
+            .iter()
+            .map(|(s, n)| format!("{n} {}", s.as_str()))
+            .collect();
+        let _ = writeln!(
+            out,
+            "coverage {}: {} clause{}: {}",
+            p.pack,
+            p.clauses.len(),
+            plural(p.clauses.len()),
+            parts.join(" · ")
+        );
     }
     out
 }
@@ -558,6 +592,7 @@ pub(super) mod fixture {
                 run("LOG-08", Status::Evaluated, 1),
             ],
             not_implemented: vec!["LINK-01".into()],
+            coverage: Vec::new(),
             disabled: Vec::new(),
         };
         Fixture { case, findings }
