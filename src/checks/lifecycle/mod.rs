@@ -11,6 +11,7 @@
 //! ([`version_events`]). Decisions are read only for retired versions (DEP-05 (b)), from those
 //! versions' timelines, and only a `decision.batch` has its `attrs` parsed (for `window_end`).
 
+mod change;
 mod inventory;
 
 use std::collections::BTreeMap;
@@ -25,6 +26,7 @@ use crate::model::Model;
 pub static RULES: &[&dyn Rule] = &[
     &inventory::Mod04,
     &inventory::Mod05,
+    &change::Mod06,
 ];
 
 /// The events of one model version that the lifecycle rules read, each list in event order.
