@@ -13,6 +13,7 @@
 
 mod change;
 mod inventory;
+mod review;
 
 use std::collections::BTreeMap;
 
@@ -27,6 +28,7 @@ pub static RULES: &[&dyn Rule] = &[
     &inventory::Mod04,
     &inventory::Mod05,
     &change::Mod06,
+    &review::Dep04,
 ];
 
 /// The events of one model version that the lifecycle rules read, each list in event order.
