@@ -13,6 +13,7 @@
 
 mod change;
 mod inventory;
+mod retirement;
 mod review;
 
 use std::collections::BTreeMap;
@@ -29,6 +30,7 @@ pub static RULES: &[&dyn Rule] = &[
     &inventory::Mod05,
     &change::Mod06,
     &review::Dep04,
+    &retirement::Dep05,
 ];
 
 /// The events of one model version that the lifecycle rules read, each list in event order.
