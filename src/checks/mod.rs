@@ -15,6 +15,7 @@ pub mod catalogue;
 pub mod classes;
 pub mod coverage;
 pub mod facts;
+mod lifecycle;
 mod link;
 mod log;
 pub mod matrix;
@@ -345,6 +346,7 @@ pub fn rules() -> &'static [&'static dyn Rule] {
         all.push(&waivers::Log08);
         all.extend_from_slice(link::RULES);
         all.extend_from_slice(models::RULES);
+        all.extend_from_slice(lifecycle::RULES);
         all.sort_by_key(|r| {
             catalogue::RULE_IDS
                 .iter()

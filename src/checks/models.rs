@@ -21,11 +21,11 @@ use crate::time;
 pub static RULES: &[&dyn Rule] = &[&Mod01, &Mod02, &Mod03];
 
 /// Whether the as-of view holds an effective event of `kind`.
-fn occurs(model: &Model, kind: &str) -> bool {
+pub(super) fn occurs(model: &Model, kind: &str) -> bool {
     model.of_kind(kind).next().is_some()
 }
 
-fn missing<'a>(
+pub(super) fn missing<'a>(
     attrs: &Map<String, Value>,
     keys: impl IntoIterator<Item = &'a str>,
 ) -> Vec<&'a str> {
@@ -34,7 +34,7 @@ fn missing<'a>(
         .collect()
 }
 
-fn ticks(names: &[&str]) -> String {
+pub(super) fn ticks(names: &[&str]) -> String {
     names
         .iter()
         .map(|n| format!("`{n}`"))
@@ -65,7 +65,7 @@ fn original_of(model: &Model, mut i: u32) -> u32 {
 
 /// The "not evaluable / not applicable" preamble of MOD-02 and MOD-03: they need
 /// `deployment.started` and look only at deployed(V).
-fn deployed_scope<'c>(cx: &Cx<'c>) -> Result<&'c Facts<'c>, Outcome> {
+pub(super) fn deployed_scope<'c>(cx: &Cx<'c>) -> Result<&'c Facts<'c>, Outcome> {
     if !occurs(cx.model, "deployment.started") {
         return Err(Outcome::not_evaluable("no `deployment.started` event"));
     }
@@ -79,7 +79,7 @@ fn deployed_scope<'c>(cx: &Cx<'c>) -> Result<&'c Facts<'c>, Outcome> {
 }
 
 /// Evidence that V is in production: the event that started its first production service.
-fn prod_evidence(cx: &Cx<'_>, facts: &Facts<'_>, v: &str) -> Vec<Evidence> {
+pub(super) fn prod_evidence(cx: &Cx<'_>, facts: &Facts<'_>, v: &str) -> Vec<Evidence> {
     facts
         .version_use(v)
         .map(|u| {
