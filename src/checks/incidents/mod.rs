@@ -15,6 +15,7 @@
 //! ([`time::fmt_span`]); discriminators never hold such as-of-dependent values.
 
 mod alteration;
+mod breach;
 mod clocks;
 mod record;
 mod response;
@@ -29,7 +30,7 @@ use super::facts::{Facts, entities_of};
 use super::{Cx, Evidence, Outcome, Rule};
 use crate::event::{EntityType, NodeId, as_str_list, present};
 use crate::model::Model;
-use crate::time::{self, Duration};
+use crate::time::{self, Duration, fmt_second, fmt_span};
 
 pub static RULES: &[&dyn Rule] = &[
     &response::Dep06,
@@ -38,7 +39,7 @@ pub static RULES: &[&dyn Rule] = &[
     &clocks::Inc03,
     &alteration::Inc04,
     &clocks::Inc05,
-    &clocks::Inc06,
+    &breach::Inc06,
 ];
 
 /// The default of INC-03 `immediate`, which INC-05 (b) also reads for "the INC-03 deadline".
@@ -303,7 +304,7 @@ pub(super) fn clock(first: Option<&Notice>, deadline: Timestamp, t: Timestamp) -
 
 /// The INC-03 deadline of a serious incident (`RULES.md` INC-03): awareness + limit, or
 /// `causal_link_ts` + `immediate` when earlier. Returns the deadline and how it was reached.
-pub(super) fn art73_deadline(inc: &Incident, immediate: Duration) -> (Timestamp, String) {
+pub(super) fn art73_deadline(inc: &Incident, immediate: &Limit) -> (Timestamp, String) {
     let category = inc.text("category");
     let (days, why) = if inc.flag("widespread") == Some(true) {
         (2, "widespread".to_string())
@@ -337,21 +338,50 @@ pub(super) fn art73_deadline(inc: &Incident, immediate: Duration) -> (Timestamp,
     out
 }
 
+/// A duration parameter with the text it was written as ("72 h", not "3 d"), for messages.
+#[derive(Clone, Debug)]
+pub(super) struct Limit {
+    pub duration: Duration,
+    pub text: String,
+}
+
+impl Limit {
+    pub fn after(&self, t: Timestamp) -> Timestamp {
+        self.duration.after(t)
+    }
+}
+
+impl std::fmt::Display for Limit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// A duration parameter of the running rule.
+pub(super) fn limit(cx: &Cx<'_>, name: &str) -> Limit {
+    Limit {
+        duration: cx.duration(name),
+        text: cx.string(name).trim().to_string(),
+    }
+}
+
 /// INC-03's `immediate`, as configured (INC-05 (b) uses "the INC-03 deadline").
-pub(super) fn inc03_immediate(cx: &Cx<'_>) -> Duration {
-    cx.config
+pub(super) fn inc03_immediate(cx: &Cx<'_>) -> Limit {
+    let text = cx
+        .config
         .policy
         .params
         .get("INC-03")
         .and_then(|t| t.get("immediate"))
         .and_then(|v| v.as_str())
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            INC03_IMMEDIATE
-                .trim_matches('"')
-                .parse()
-                .expect("default duration")
-        })
+        .filter(|s| s.parse::<Duration>().is_ok())
+        .unwrap_or(INC03_IMMEDIATE.trim_matches('"'))
+        .trim()
+        .to_string();
+    Limit {
+        duration: text.parse().expect("checked duration"),
+        text,
+    }
 }
 
 /// The common preamble: not evaluable without an `incident.opened`; else the incidents.
@@ -363,11 +393,41 @@ pub(super) fn opened_scope(cx: &Cx<'_>) -> Result<Vec<Incident>, Outcome> {
     Ok(all)
 }
 
-/// `a, b and c` with backticks.
+/// Names in backticks, comma-separated.
 pub(super) fn ticks(names: &[&str]) -> String {
     names
         .iter()
         .map(|n| format!("`{n}`"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// "first report `n1` on X, Y after the deadline Z".
+fn late_phrase(what: &str, n: &Notice, cx: &Cx<'_>, deadline: Timestamp) -> String {
+    format!(
+        "{what} `{}` on {}, {} after the deadline {}",
+        cx.model.event(n.event).id,
+        fmt_second(n.ts),
+        fmt_span(deadline, n.ts),
+        fmt_second(deadline)
+    )
+}
+
+/// "no notice; due X, Y overdue at T".
+fn overdue_phrase(what: &str, deadline: Timestamp, t: Timestamp) -> String {
+    format!(
+        "no {what}; due {}, {} overdue at {}",
+        fmt_second(deadline),
+        fmt_span(deadline, t),
+        fmt_second(t)
+    )
+}
+
+fn notice_evidence(cx: &Cx<'_>, n: &Notice, note: &str) -> Evidence {
+    cx.evi(n.event, Some(note.to_string()))
+}
+
+/// The ts of the event that set the incident's awareness (for a finding's time).
+fn inc_ts(cx: &Cx<'_>, inc: &Incident) -> Timestamp {
+    cx.model.event(inc.awareness_event).ts
 }

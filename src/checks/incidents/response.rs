@@ -6,8 +6,8 @@ use jiff::Timestamp;
 
 use super::super::catalogue::{ParamKind, param};
 use super::super::{Cx, Draft, Evidence, Level, Outcome, Rule, RuleMeta};
-use super::{Clock, Incident, any_opened, clock, incidents};
-use crate::time::{Duration, fmt_second, fmt_span};
+use super::{Clock, Incident, Limit, any_opened, clock, incidents, limit};
+use crate::time::{fmt_second, fmt_span};
 
 /// DEP-06 Deployer response to risk.
 pub struct Dep06;
@@ -86,8 +86,8 @@ impl Rule for Dep06 {
             return Outcome::not_evaluable("no `incident.opened` or `monitoring.alert` event");
         }
         let severities = cx.strs("risk_severities");
-        let suspend_within = cx.duration("suspend_within");
-        let notify_within = cx.duration("notify_within");
+        let suspend_within = limit(cx, "suspend_within");
+        let notify_within = limit(cx, "notify_within");
 
         let mut in_scope = false;
         let mut triggers = Vec::new();
@@ -170,9 +170,9 @@ impl Rule for Dep06 {
 
         let mut out = Vec::new();
         for tr in &triggers {
-            out.extend(suspension(cx, tr, suspend_within));
+            out.extend(suspension(cx, tr, &suspend_within));
             if let Some(inc) = tr.incident {
-                out.extend(notification(cx, tr, inc, notify_within));
+                out.extend(notification(cx, tr, inc, &notify_within));
             }
         }
         Outcome::evaluated(out)
@@ -180,7 +180,7 @@ impl Rule for Dep06 {
 }
 
 /// DEP-06 (a) for one trigger.
-fn suspension(cx: &Cx<'_>, tr: &Trigger<'_>, within: Duration) -> Option<Draft> {
+fn suspension(cx: &Cx<'_>, tr: &Trigger<'_>, within: &Limit) -> Option<Draft> {
     let facts = cx.facts;
     let model = cx.model;
     let t = cx.as_of();
@@ -255,7 +255,7 @@ fn suspension(cx: &Cx<'_>, tr: &Trigger<'_>, within: Duration) -> Option<Draft> 
 }
 
 /// DEP-06 (b) for an incident trigger.
-fn notification(cx: &Cx<'_>, tr: &Trigger<'_>, inc: &Incident, within: Duration) -> Option<Draft> {
+fn notification(cx: &Cx<'_>, tr: &Trigger<'_>, inc: &Incident, within: &Limit) -> Option<Draft> {
     let model = cx.model;
     let t = cx.as_of();
     let due = within.after(tr.t);
