@@ -16,6 +16,7 @@ pub mod classes;
 pub mod coverage;
 pub mod facts;
 mod lifecycle;
+mod incidents;
 mod link;
 mod log;
 pub mod matrix;
@@ -347,6 +348,7 @@ pub fn rules() -> &'static [&'static dyn Rule] {
         all.extend_from_slice(link::RULES);
         all.extend_from_slice(models::RULES);
         all.extend_from_slice(lifecycle::RULES);
+        all.extend_from_slice(incidents::RULES);
         all.sort_by_key(|r| {
             catalogue::RULE_IDS
                 .iter()
