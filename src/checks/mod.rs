@@ -11,9 +11,11 @@
 //! Rules run in parallel; their output is collected in catalogue order and sorted, so the result
 //! never depends on thread scheduling.
 
+mod access;
 pub mod catalogue;
 pub mod classes;
 pub mod coverage;
+mod data;
 pub mod facts;
 mod lifecycle;
 mod incidents;
@@ -349,6 +351,8 @@ pub fn rules() -> &'static [&'static dyn Rule] {
         all.extend_from_slice(models::RULES);
         all.extend_from_slice(lifecycle::RULES);
         all.extend_from_slice(incidents::RULES);
+        all.extend_from_slice(data::RULES);
+        all.extend_from_slice(access::RULES);
         all.sort_by_key(|r| {
             catalogue::RULE_IDS
                 .iter()
