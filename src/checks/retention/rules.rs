@@ -708,7 +708,8 @@ static RET09: RuleMeta = RuleMeta {
 `min` and of every enabled floor containing the event, each from its own clock) is above the \
 class's `max`, aggregated per binding floor (subject `retention_class:C`, discriminator `a|` + \
 the floor's rule id, on a tie the lowest, or `a|min` when the class's own `min` alone sets it); \
-(b) discriminator `b`: a class holding personal events (or `personal = true`) has no `max`; \
+(b) discriminator `b`: a class holding personal events (or `personal = true`) has no `max` \
+(count, and the first `evidence_limit` events as evidence); \
 (c) discriminator `c|` + the disposal's id: a disposal earlier than the class's own `min` where \
 no legal floor is violated; (d) subject `retention_class:NAME`, discriminator `d`: an envelope \
 `retention_class` names no configured class (its events are treated as `unclassified`).",
