@@ -156,6 +156,11 @@ const BUILT_IN: &[BuiltIn] = &[
 
 pub const UNCLASSIFIED: &str = "unclassified";
 
+/// The names of the built-in classes (§5.1), in table order.
+pub fn built_in_names() -> impl Iterator<Item = &'static str> {
+    BUILT_IN.iter().map(|(name, ..)| *name)
+}
+
 /// `true` when `kind` matches a kind glob (`model.*`, `access`).
 pub fn kind_glob(glob: &str, kind: &str) -> bool {
     match glob.strip_suffix('*') {

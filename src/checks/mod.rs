@@ -23,6 +23,7 @@ mod link;
 mod log;
 pub mod matrix;
 mod models;
+mod retention;
 pub mod waivers;
 
 use std::collections::BTreeMap;
@@ -353,6 +354,7 @@ pub fn rules() -> &'static [&'static dyn Rule] {
         all.extend_from_slice(incidents::RULES);
         all.extend_from_slice(data::RULES);
         all.extend_from_slice(access::RULES);
+        all.extend_from_slice(retention::RULES);
         all.sort_by_key(|r| {
             catalogue::RULE_IDS
                 .iter()

@@ -528,6 +528,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
     if problems.is_empty() {
         check_sources(doc.get_ref(), &mut problems);
         check_levels(doc.get_ref(), &mut problems);
+        check_retention(doc.get_ref(), &mut problems);
     }
     if !problems.is_empty() {
         problems.sort_by_key(|p| (p.span.start, p.span.end));
@@ -601,6 +602,52 @@ fn check_levels(doc: &DeTable<'_>, out: &mut Vec<Problem>) {
                 span: level.span(),
             });
         }
+    }
+}
+
+/// Every `[[retention.assign]]` names a built-in class or one defined under
+/// `[retention.classes]` (`RULES.md` §5.2). A class whose `min` exceeds its `max` is not an error
+/// here: RET-09 (a) reports it with the events it affects.
+fn check_retention(doc: &DeTable<'_>, out: &mut Vec<Problem>) {
+    let Some(DeValue::Table(retention)) = doc.get("retention").map(Spanned::get_ref) else {
+        return;
+    };
+    let mut known: Vec<String> = crate::checks::classes::built_in_names()
+        .map(str::to_string)
+        .collect();
+    if let Some(DeValue::Table(classes)) = retention.get("classes").map(Spanned::get_ref) {
+        known.extend(classes.iter().map(|(k, _)| k.get_ref().to_string()));
+    }
+    let Some(DeValue::Array(assign)) = retention.get("assign").map(Spanned::get_ref) else {
+        return;
+    };
+    for item in assign.iter() {
+        let DeValue::Table(t) = item.get_ref() else {
+            continue;
+        };
+        let Some(class) = t.get("class") else {
+            continue;
+        };
+        let DeValue::String(name) = class.get_ref() else {
+            continue;
+        };
+        if known.iter().any(|k| k == name.as_ref()) {
+            continue;
+        }
+        let names: Vec<&str> = known.iter().map(String::as_str).collect();
+        let hint = match schema::suggest(name, &names) {
+            Some(s) => format!("; did you mean `{s}`?"),
+            None => format!(
+                "; define it under `[retention.classes.{name}]` or use one of: {}",
+                names.join(", ")
+            ),
+        };
+        out.push(Problem {
+            message: format!(
+                "`[[retention.assign]]` names class `{name}`, which is neither built in nor defined under `[retention.classes]`{hint}"
+            ),
+            span: class.span(),
+        });
     }
 }
 
@@ -705,6 +752,47 @@ mod tests {
         .join("\n");
         assert!(p.contains("`LOG-02` is in the baseline pack"), "{p}");
         assert!(!p.contains("MOD-01"), "{p}");
+    }
+
+    #[test]
+    fn retention_assign_names_a_known_class_and_clocks_are_checked() {
+        let p = problems(&format!(
+            "{OK}[retention.classes.bias_special]\nmax = \"18 months\"\nclock = \"event\"\n\
+[retention.classes.odd]\nmin = \"2 years\"\nmax = \"1 year\"\n\
+[[retention.assign]]\nclass = \"bias_special\"\nkinds = [\"dataset.registered\"]\n\
+[[retention.assign]]\nclass = \"pci_audit\"\nkinds = [\"access\"]\n"
+        ));
+        assert!(
+            p.is_empty(),
+            "min > max is RET-09's, not a config error: {p:?}"
+        );
+        let p = problems(&format!(
+            "{OK}[retention.classes.x]\nclock = \"market\"\n\
+[[retention.assign]]\nclass = \"pci_audti\"\nkinds = [\"access\"]\n\
+[[retention.assign]]\nclass = \"nowhere\"\nkinds = [\"access\"]\n"
+        ));
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(p[0].contains("clock"), "{p:?}");
+        let p = problems(&format!(
+            "{OK}[[retention.assign]]\nclass = \"pci_audti\"\nkinds = [\"access\"]\n\
+[[retention.assign]]\nclass = \"nowhere\"\nkinds = [\"access\"]\n"
+        ));
+        assert_eq!(p.len(), 2, "{p:?}");
+        assert!(
+            p[0].contains("`pci_audti`") && p[0].contains("did you mean `pci_audit`?"),
+            "{p:?}"
+        );
+        assert!(
+            p[1].contains("`nowhere`") && p[1].contains("[retention.classes.nowhere]"),
+            "{p:?}"
+        );
+        let err = parse(
+            &format!("{OK}[[retention.assign]]\nclass = \"nowhere\"\nkinds = [\"access\"]\n"),
+            Path::new("t.toml"),
+        )
+        .unwrap_err();
+        let text = OK.len() + "[[retention.assign]]\nclass = ".len();
+        assert_eq!(err.problems[0].span.start, text, "span on the class value");
     }
 
     #[test]
