@@ -338,6 +338,12 @@ const SPECIAL_CLASSES: &[&str] = &["special_category", "biometric"];
 
 /// Whether a `decision.made` is solely automated, with its `art22_basis`.
 fn solely_automated(e: &Event) -> Option<Shallow<'_>> {
+    // Most decisions are advisory or human in many logs: skip them without parsing. Exact, since
+    // a JSON string equal to "automated" holds those letters unless it uses `\u` escapes.
+    let raw = e.attrs.get();
+    if !raw.contains("automated") && !raw.contains("\\u") {
+        return None;
+    }
     let [legal, mode, basis] = attrs(e, &["legal_effect", "mode", "art22_basis"]);
     if !legal.is_true() || mode.as_str() != Some("automated") {
         return None;

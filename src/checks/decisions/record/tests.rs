@@ -198,6 +198,16 @@ fn dec03_a_fires_on_the_example_and_passes_with_a_basis() {
         [(Some("x1"), "main.jsonl", 1)]
     );
     assert!(dec03(&[decision("x1", &at(10), json!({}))]).is_empty());
+    // An escaped mode is still `automated` (the shortcut past non-automated decisions is exact).
+    let bare = decision("x1", &at(10), json!({"art22_basis": null}));
+    let line = crate::testing::chain(&[bare])
+        .replace("\"mode\":\"automated\"", "\"mode\":\"\\u0061utomated\"");
+    assert!(line.contains("\\u0061utomated"), "{line}");
+    let case = crate::testing::check(&[("main", line)], GDPR);
+    assert_eq!(
+        case.keys("DEC-03"),
+        [k("deployment:dep-7", "a|2026-09-01", "deny")]
+    );
     assert_eq!(
         dec03(&[decision(
             "x1",
