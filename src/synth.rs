@@ -1402,6 +1402,8 @@ enum Fixed {
     Batch(usize),
     Metric(usize, bool),
     Access(u32),
+    /// A quarterly test of the stop function on a credit decision (DEC-04 (c)).
+    StopTest,
 }
 
 #[derive(Default, Clone, Copy)]
@@ -1439,6 +1441,8 @@ struct Bulk<'a> {
     yesterday: [DayStats; 3],
     /// Serving seq and deployment of the last regular decision (the LOG-05 plant repeats it).
     last: Option<(u64, usize)>,
+    /// Number of the last regular credit-scoring decision (the stop test acts on it).
+    last_credit: Option<u64>,
     /// Plants written so far, per kind (numbers the planted versions).
     counters: [u64; 5],
     body: String,
@@ -1467,6 +1471,7 @@ impl<'a> Bulk<'a> {
             today: [DayStats::default(); 3],
             yesterday: [DayStats::default(); 3],
             last: None,
+            last_credit: None,
             counters: [0; 5],
             body: String::with_capacity(1024),
         }
@@ -1500,6 +1505,9 @@ impl<'a> Bulk<'a> {
                 ts(day, 14, 0) + self.rng.below(three_hours) as i64,
                 Fixed::Access(1),
             ));
+            if d % 90 == 0 {
+                fixed.push((ts(day, 11, 0), Fixed::StopTest));
+            }
             fixed.sort_by_key(|&(t, f)| (t, fixed_rank(f)));
 
             // The last day takes whatever is left (its end is cut when the budget runs out);
@@ -1571,6 +1579,28 @@ impl<'a> Bulk<'a> {
                 self.body.push_str(
                     "{\"action\":\"read\",\"purpose\":\"daily monitoring report\",\
                      \"scope\":\"decisions of the previous day\",\"result\":\"success\"}}",
+                );
+                self.emit(Src::Serving, Some(t))?;
+            }
+            Fixed::StopTest => {
+                let Some(n) = self.last_credit else {
+                    return Ok(true);
+                };
+                let officer = human("mara.t", "credit-officer");
+                let subject = ("decision", SubjectId::Decision(n));
+                self.head(
+                    None,
+                    Some(t),
+                    None,
+                    "oversight.action",
+                    officer,
+                    Some(CS),
+                    subject,
+                    true,
+                );
+                self.body.push_str(
+                    "{\"action\":\"stop\",\"reviewer\":\"mara.t\",\
+                     \"reason\":\"quarterly test of the stop function\"}}",
                 );
                 self.emit(Src::Serving, Some(t))?;
             }
@@ -1868,6 +1898,9 @@ impl<'a> Bulk<'a> {
             s.automated += u64::from(mode == "automated");
             s.hist[(score / 100) as usize] += 1;
             self.last = Some((seq, dep));
+            if credit && plant.is_none() {
+                self.last_credit = Some(seq);
+            }
         }
         Ok((at, at_ts))
     }
@@ -1986,6 +2019,7 @@ fn fixed_rank(f: Fixed) -> (u8, usize) {
         Fixed::Batch(i) => (1, i),
         Fixed::Metric(i, auc) => (2, i * 2 + usize::from(!auc)),
         Fixed::Access(k) => (3, k as usize),
+        Fixed::StopTest => (4, 0),
     }
 }
 

@@ -476,6 +476,20 @@ fn the_example_reports_its_documented_gaps_and_only_them() {
     };
     let want = vec![
         s(
+            "DEC-01",
+            "deployment:credit-scoring-canary",
+            "a|2026-03-26",
+            "info",
+            "logs/serving/serving.jsonl:381",
+        ),
+        s(
+            "DEC-04",
+            "system:credit-scoring",
+            "c",
+            "info",
+            "logs/registry/registry.jsonl:1",
+        ),
+        s(
             "LINK-01",
             "deployment:credit-scoring-canary",
             "a",

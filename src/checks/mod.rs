@@ -16,6 +16,7 @@ pub mod catalogue;
 pub mod classes;
 pub mod coverage;
 mod data;
+mod decisions;
 pub mod facts;
 mod lifecycle;
 mod incidents;
@@ -355,6 +356,7 @@ pub fn rules() -> &'static [&'static dyn Rule] {
         all.extend_from_slice(data::RULES);
         all.extend_from_slice(access::RULES);
         all.extend_from_slice(retention::RULES);
+        all.extend_from_slice(decisions::RULES);
         all.sort_by_key(|r| {
             catalogue::RULE_IDS
                 .iter()
