@@ -131,7 +131,9 @@ impl fmt::Display for Duration {
             Duration::Seconds(s) if s % 3600 == 0 && s != 0 => write!(f, "{} h", s / 3600),
             Duration::Seconds(s) if s % 60 == 0 && s != 0 => write!(f, "{} min", s / 60),
             Duration::Seconds(s) => write!(f, "{s} s"),
+            Duration::Months(12) => write!(f, "1 year"),
             Duration::Months(m) if m % 12 == 0 && m != 0 => write!(f, "{} years", m / 12),
+            Duration::Months(1) => write!(f, "1 month"),
             Duration::Months(m) => write!(f, "{m} months"),
         }
     }
