@@ -14,6 +14,7 @@
 pub mod catalogue;
 pub mod classes;
 pub mod coverage;
+mod deploy;
 pub mod facts;
 mod link;
 mod log;
@@ -344,6 +345,7 @@ pub fn rules() -> &'static [&'static dyn Rule] {
         all.push(&waivers::Log08);
         all.extend_from_slice(link::RULES);
         all.extend_from_slice(models::RULES);
+        all.extend_from_slice(deploy::RULES);
         all.sort_by_key(|r| {
             catalogue::RULE_IDS
                 .iter()
