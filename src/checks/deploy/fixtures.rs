@@ -6,6 +6,7 @@ use crate::testing::{Case, ev, with};
 
 pub const SR: &str = "[policy]\npacks = [\"sr11-7\"]\n";
 pub const EU: &str = "[policy]\npacks = [\"eu-ai-act-provider\"]\n";
+pub const NYC: &str = "[policy]\npacks = [\"nyc-ll144\"]\n";
 
 pub fn k(subject: &str, disc: &str, level: &str) -> (String, String, String) {
     (subject.into(), disc.into(), level.into())

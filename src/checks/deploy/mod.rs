@@ -14,6 +14,7 @@
 //!   (deployment, served version, UTC day) rather than per decision where the answer cannot
 //!   differ.
 
+mod aedt;
 mod gate;
 mod monitoring;
 
@@ -29,7 +30,12 @@ use crate::event::{EntityType, NodeId, present};
 use crate::model::Model;
 use crate::time::Duration;
 
-pub static RULES: &[&dyn Rule] = &[&gate::Dep01, &monitoring::Dep02, &monitoring::Dep03];
+pub static RULES: &[&dyn Rule] = &[
+    &gate::Dep01,
+    &monitoring::Dep02,
+    &monitoring::Dep03,
+    &aedt::Dep07,
+];
 
 /// Whether the as-of view holds an effective event of `kind`.
 fn occurs(model: &Model, kind: &str) -> bool {
@@ -55,6 +61,15 @@ fn ticks<S: AsRef<str>>(names: &[S]) -> String {
         .map(|n| format!("`{}`", n.as_ref()))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// A duration as messages write it: `1 year`, `6 months`, `7 d`.
+fn human(d: Duration) -> String {
+    match d {
+        Duration::Months(12) => "1 year".into(),
+        Duration::Months(1) => "1 month".into(),
+        d => d.to_string(),
+    }
 }
 
 /// A number held in a raw JSON value (a JSON number; anything else is none).

@@ -301,7 +301,7 @@ fn gap_draft(
         format!(
             ", counted from {} (the lookback of `{}`)",
             time::fmt(measured_from),
-            cx.duration("lookback")
+            super::human(cx.duration("lookback"))
         )
     } else {
         String::new()
@@ -312,10 +312,11 @@ fn gap_draft(
         "c",
         Level::Warn,
         format!(
-            "no `{m}` metric of `{}` from {} to {to} ({}{clipped}) while it was active; expected one at least every {cadence} (a gap may last up to 1.5 × cadence)",
+            "no `{m}` metric of `{}` from {} to {to} ({}{clipped}) while it was active; expected one at least every {} (a gap may last up to 1.5 × cadence)",
             d.id,
             time::fmt(start),
             time::fmt_span(measured_from, end.min(cx.as_of())),
+            super::human(cadence),
         ),
     )
     .evidence(evidence)
@@ -643,6 +644,7 @@ impl EpisodeCx<'_, '_> {
         let within = self.cx.duration("alert_within");
         let start = self.start();
         let deadline = within.after(start);
+        let within = super::human(within);
         if alerts.iter().any(|a| a.ts >= start && a.ts <= deadline) || self.cx.as_of() < deadline {
             return;
         }
@@ -674,6 +676,7 @@ impl EpisodeCx<'_, '_> {
         let within = cx.duration("disposition_within");
         let start = self.start();
         let deadline = within.after(start);
+        let within = super::human(within);
         if cx.as_of() < deadline {
             return;
         }
@@ -752,6 +755,7 @@ impl EpisodeCx<'_, '_> {
         let within = cx.duration("redevelopment_within");
         let nth = &self.ep.obs[n - 1];
         let deadline = within.after(nth.ts);
+        let within = super::human(within);
         if cx.as_of() < deadline {
             return;
         }
