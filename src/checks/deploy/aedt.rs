@@ -379,6 +379,8 @@ struct DayGap<'a> {
     /// Decision time (§ DEP-07: a batch's `window_end`) and event.
     decisions: Vec<(Timestamp, u32)>,
     versions: BTreeSet<&'a str>,
+    /// S of the decisions (the first group's, when they disagree).
+    system: Option<&'a str>,
 }
 
 /// DEP-07 (a).
@@ -393,7 +395,7 @@ fn missing_audits<'a>(
     let max_age = cx.duration("audit_max_age");
     let mut per_version: BTreeMap<&str, VersionAudits> = BTreeMap::new();
     let mut gaps: BTreeMap<(&str, i64), DayGap<'_>> = BTreeMap::new();
-    for Group { d, v, times, .. } in groups {
+    for Group { d, v, s, times } in groups {
         let va = per_version
             .entry(v)
             .or_insert_with(|| version_audits(model, facts, audits, v));
@@ -425,6 +427,7 @@ fn missing_audits<'a>(
                 .or_default();
             gap.decisions.extend(failing);
             gap.versions.insert(v);
+            gap.system.get_or_insert(s);
         }
     }
 
@@ -489,7 +492,7 @@ fn missing_audits<'a>(
             why.push(text);
         }
         let n = gap.decisions.len();
-        let system = facts.deployment(d).and_then(|x| x.system.as_deref());
+        let system = gap.system;
         out.push(
             Draft::new(
                 format!("deployment:{d}"),
@@ -897,6 +900,12 @@ mod tests {
                 k("deployment:dep-7", "a|2026-04-10", "deny"),
                 k("system:credit", "b", "deny"),
             ]
+        );
+        // The decision's own system, though `dep-7` has no deployment events.
+        assert!(
+            c.of("DEP-07")
+                .iter()
+                .all(|f| f.system.as_deref() == Some("credit"))
         );
         // In scope, but no decisions: not applicable.
         events.pop();
