@@ -110,3 +110,19 @@ pub fn evidence(case: &Case, rule: &str) -> Vec<Vec<(String, String, u64)>> {
 pub fn at(id: &str, line: u64) -> (String, String, u64) {
     (id.into(), "main.jsonl".into(), line)
 }
+
+/// A `monitoring.metric` of `dep-7`.
+pub fn metric(id: &str, ts: &str, m: &str, value: f64, extra: Value) -> Value {
+    ev(
+        id,
+        ts,
+        "monitoring.metric",
+        "deployment:dep-7",
+        merge(json!({"metric": m, "value": value}), extra),
+    )
+}
+
+/// The pack config with `[report] as_of`.
+pub fn as_of(pack: &str, t: &str) -> String {
+    format!("{pack}[report]\nas_of = \"{t}\"\n")
+}

@@ -7,14 +7,16 @@
 //!
 //! - [`gate`]: DEP-01, the pre-deployment gate at each production `deployment.started` and
 //!   version-changing `deployment.changed`.
-//! - [`monitoring`]: DEP-02 (post-market monitoring: plan, thresholds, metric gaps) and DEP-03
-//!   (breach episodes and what followed them). Both read `monitoring.metric` through one index by
-//!   (deployment, metric) built with a small typed view of `attrs`.
+//! - [`monitoring`]: DEP-02, post-market monitoring (plan, thresholds, metric gaps).
+//! - [`breaches`]: DEP-03, breach episodes and what followed them.
+//!   Both read `monitoring.metric` through one index by (deployment, metric) built with a small
+//!   typed view of `attrs` ([`metric_index`]).
 //! - [`aedt`]: DEP-07, the NYC bias audit behind every decision of an AEDT system, evaluated per
 //!   (deployment, served version, UTC day) rather than per decision where the answer cannot
 //!   differ.
 
 mod aedt;
+mod breaches;
 mod gate;
 mod monitoring;
 
@@ -33,7 +35,7 @@ use crate::time::Duration;
 pub static RULES: &[&dyn Rule] = &[
     &gate::Dep01,
     &monitoring::Dep02,
-    &monitoring::Dep03,
+    &breaches::Dep03,
     &aedt::Dep07,
 ];
 
