@@ -17,6 +17,7 @@ pub mod classes;
 pub mod coverage;
 mod data;
 mod decisions;
+mod deploy;
 pub mod facts;
 mod lifecycle;
 mod incidents;
@@ -357,6 +358,7 @@ pub fn rules() -> &'static [&'static dyn Rule] {
         all.extend_from_slice(access::RULES);
         all.extend_from_slice(retention::RULES);
         all.extend_from_slice(decisions::RULES);
+        all.extend_from_slice(deploy::RULES);
         all.sort_by_key(|r| {
             catalogue::RULE_IDS
                 .iter()
