@@ -962,7 +962,7 @@ mod tests {
             "2026-08-03T00:00:00Z",
             "system.registered",
             "system:credit",
-            json!({"name": "Credit", "risk": risk, "role": "provider"}),
+            json!({"name": "Credit", "risk": risk, "role": "provider", "annex_iii_point": "5(b)"}),
         ))
     }
 

@@ -19,8 +19,8 @@ mod data;
 mod decisions;
 mod deploy;
 pub mod facts;
-mod lifecycle;
 mod incidents;
+mod lifecycle;
 mod link;
 mod log;
 pub mod matrix;
@@ -763,5 +763,48 @@ mod tests {
                 assert!(!section.trim().is_empty(), "{} lacks a doc section", m.id);
             }
         }
+    }
+
+    #[test]
+    fn annex_i_systems_apply_the_ai_act_from_their_own_date() {
+        use crate::testing::{check_events, ev, with};
+        use serde_json::json;
+        let run = |system_attrs: serde_json::Value, extra: &str| {
+            let events = [
+                ev(
+                    "s1",
+                    "2026-01-01T00:00:00Z",
+                    "system.registered",
+                    "system:credit",
+                    system_attrs,
+                ),
+                with(
+                    ev(
+                        "m1",
+                        "2026-09-01T00:00:00Z",
+                        "model.registered",
+                        "model_version:m@1",
+                        json!({"model": "m", "version": "1"}),
+                    ),
+                    "system",
+                    json!("credit"),
+                ),
+            ];
+            let case = check_events(
+                &events,
+                &format!("[policy]\npacks = [\"eu-ai-act-provider\"]\n{extra}"),
+            );
+            let f = case.of("MOD-01")[0];
+            (f.level.clone(), f.pre_effective.clone())
+        };
+        let annex_iii = json!({"name": "c", "risk": "high", "annex_iii_point": "5(b)"});
+        let annex_i = json!({"name": "c", "risk": "high"});
+        assert_eq!(run(annex_iii, ""), ("deny".to_string(), vec![]));
+        assert_eq!(
+            run(annex_i.clone(), ""),
+            ("info".to_string(), vec!["eu-ai-act-provider".to_string()])
+        );
+        let moved = "[policy.pack.eu-ai-act-provider]\neffective_from_annex_i = \"2026-06-01\"\n";
+        assert_eq!(run(annex_i, moved), ("deny".to_string(), vec![]));
     }
 }

@@ -539,7 +539,7 @@ mod tests {
         let hr = system(
             "s1",
             "2026-01-01T00:00:00Z",
-            json!({"risk": "high", "role": "provider"}),
+            json!({"risk": "high", "role": "provider", "annex_iii_point": "5(b)"}),
         );
         let mut events = vec![hr.clone()];
         events.extend(daily(&[1]));

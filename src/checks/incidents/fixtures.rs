@@ -52,7 +52,7 @@ pub fn system(name: &str, role: &str, risk: &str) -> Value {
             "2025-01-01T00:00:00Z",
             "system.registered",
             &format!("system:{name}"),
-            json!({"name": name, "role": role, "risk": risk}),
+            json!({"name": name, "role": role, "risk": risk, "annex_iii_point": "5(b)"}),
         ),
         "system",
         json!(name),

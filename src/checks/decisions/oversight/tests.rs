@@ -89,7 +89,7 @@ fn high_risk_in_production() -> Vec<Value> {
         system(
             "credit",
             "2026-08-01T00:00:00Z",
-            json!({"risk": "high", "role": "provider"}),
+            json!({"risk": "high", "role": "provider", "annex_iii_point": "5(b)"}),
         ),
         started("d1", "2026-08-10T00:00:00Z", json!({})),
         decision("x1", "2026-09-01T10:00:00Z", json!({})),

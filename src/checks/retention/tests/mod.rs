@@ -45,7 +45,7 @@ fn on(e: Value, system: &str) -> Value {
 
 /// `system.registered` of `id` on 2025-01-01.
 fn system(id: &str, risk: &str, role: &str, extra: Value) -> Value {
-    let mut attrs = json!({"name": id, "risk": risk, "role": role});
+    let mut attrs = json!({"name": id, "risk": risk, "role": role, "annex_iii_point": "5(b)"});
     for (k, v) in extra.as_object().unwrap() {
         attrs[k] = v.clone();
     }
