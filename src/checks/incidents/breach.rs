@@ -79,7 +79,7 @@ impl Rule for Inc06 {
             .filter(|i| i.flag("personal_data_breach") == Some(true))
             .collect();
         if in_scope.is_empty() {
-            return Outcome::not_applicable("no incident is a personal-data breach");
+            return Outcome::not_evaluable("no incident is a personal-data breach");
         }
         let notify_within = limit(cx, "notify_within");
         let no_risk_code = cx.string("no_risk_code");
@@ -290,6 +290,6 @@ mod tests {
         )];
         assert!(not_evaluable(&check_events(&none, GDPR), "INC-06"));
         let no = [opened("i1", "2026-03-02T09:00:00Z", json!({}))];
-        assert!(not_applicable(&check_events(&no, GDPR), "INC-06"));
+        assert!(not_evaluable(&check_events(&no, GDPR), "INC-06"));
     }
 }

@@ -69,7 +69,9 @@ impl Rule for Inc03 {
             })
             .collect();
         if in_scope.is_empty() {
-            return Outcome::not_applicable(if deployer_clocks {
+            // The rule needs such incidents (RULES.md INC-03 "Needs"); without one it cannot
+            // say whether clocks are kept.
+            return Outcome::not_evaluable(if deployer_clocks {
                 "no serious incident of a provider or deployer system"
             } else {
                 "no serious incident of a provider system"
@@ -220,7 +222,7 @@ impl Rule for Inc05 {
             .filter(|i| i.serious() && cx.facts.deployer(i.system()))
             .collect();
         if in_scope.is_empty() {
-            return Outcome::not_applicable("no serious incident of a deployer system");
+            return Outcome::not_evaluable("no serious incident of a deployer system");
         }
         let immediate = limit(cx, "immediate");
         let art73 = inc03_immediate(cx);
@@ -412,13 +414,13 @@ mod tests {
         let linked = serious(json!({"causal_link_ts": "2026-03-02T00:00:00Z"}));
         assert_eq!(run(linked.clone(), "2026-03-03T00:00:00Z")[0].1, "c");
         assert_eq!(run(linked, "2026-03-03T00:00:01Z")[0].1, "b");
-        // Not serious: not applicable.
+        // Not serious: the serious incidents the rule needs are absent.
         let events = [
             provider_system(),
             opened("i1", "2026-03-01T08:00:00Z", json!({})),
         ];
         let case = check_events(&events, PROVIDER);
-        assert!(not_applicable(&case, "INC-03"));
+        assert!(not_evaluable(&case, "INC-03"));
         assert!(not_evaluable(
             &check_events(&[provider_system()], PROVIDER),
             "INC-03"
@@ -581,7 +583,7 @@ mod tests {
             provider_system(),
             opened("i1", "2026-09-01T09:00:00Z", json!({"serious": true})),
         ];
-        assert!(not_applicable(&check_events(&events, DEPLOYER), "INC-05"));
+        assert!(not_evaluable(&check_events(&events, DEPLOYER), "INC-05"));
         assert!(not_evaluable(
             &check_events(&[deployer_system()], DEPLOYER),
             "INC-05"

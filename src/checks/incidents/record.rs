@@ -154,7 +154,7 @@ impl Rule for Inc02 {
             .filter(|i| all || cx.facts.high_risk(i.system()))
             .collect();
         if in_scope.is_empty() {
-            return Outcome::not_applicable("no incident of a high-risk system");
+            return Outcome::not_evaluable("no incident of a high-risk system");
         }
         let mut out = Vec::new();
         for inc in in_scope {
@@ -378,7 +378,7 @@ mod tests {
         assert!(case.keys("INC-02").is_empty());
         assert!(matches!(
             case.status("INC-02"),
-            Some(crate::checks::Status::NotApplicable(_))
+            Some(crate::checks::Status::NotEvaluable(_))
         ));
         let all = format!("{PROVIDER}[policy.params.INC-02]\nall_incidents = true\n");
         assert_eq!(

@@ -400,9 +400,10 @@ static RET07: RuleMeta = RuleMeta {
     checks: "(a) Aggregated per class and system (subject `retention_class:C`, discriminator \
 `a|` + the system, empty if none; count and the oldest `ts`): personal events past their class's \
 `max` and their effective minimum (§5.5) and not under a hold active at the as-of time — \
-disposal overdue; (b) subject `event:ID`: a `retention.disposed` without `range_start`, \
-`range_end`, `basis` or `removed_ids_digest`; (c) as (a) for events that are not personal; \
-(d) subject `event:ID` of a disposal: events of its class and system (any system when it has \
+disposal overdue; (b) subject `event:ID`, discriminator `b|ID` (the disposal's id, §3.9): a \
+`retention.disposed` without `range_start`, `range_end`, `basis` or `removed_ids_digest`; (c) as \
+(a) for events that are not personal; (d) subject `event:ID` of a disposal, discriminator `d|ID`: \
+events of its class and system (any system when it has \
 none), not under a hold active at the disposal, with `ts` inside its range (and not after the \
 disposal), are still in the input — disposal incomplete.",
     why: "Personal data may be kept no longer than its purpose needs: once a class's maximum \
@@ -468,7 +469,7 @@ them and record a `retention.disposed`, or place them under a legal hold",
                 out.push(
                     Draft::new(
                         format!("event:{}", e.id),
-                        "b",
+                        format!("b|{}", e.id),
                         "b",
                         Level::Warn,
                         format!(
@@ -505,7 +506,7 @@ what was removed and why",
                 out.push(
                     Draft::new(
                         format!("event:{}", e.id),
-                        "d",
+                        format!("d|{}", e.id),
                         "d",
                         Level::Warn,
                         format!(

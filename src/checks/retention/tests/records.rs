@@ -114,7 +114,7 @@ fn ret07_b_fires_on_an_incomplete_disposal_record() {
         json!({"retention_class": "ai_auto_log", "count": 3, "range_end": "2025-01-01T00:00:00Z"}),
     );
     let case = check_events(&[bad], &config(&["gdpr"], "2026-02-01T00:00:00Z", ""));
-    assert_eq!(case.keys("RET-07"), [k("event:disp-1", "b", "warn")]);
+    assert_eq!(case.keys("RET-07"), [k("event:disp-1", "b|disp-1", "warn")]);
     assert_eq!(locs(&case, "RET-07"), [loc("disp-1", 1)]);
     let msg = &case.of("RET-07")[0].message;
     assert!(
@@ -157,7 +157,7 @@ fn ret07_d_fires_when_covered_events_remain() {
         &ret07_d_events(left),
         &config(&["gdpr"], "2024-07-01T00:00:00Z", ""),
     );
-    assert_eq!(case.keys("RET-07"), [k("event:disp-1", "d", "warn")]);
+    assert_eq!(case.keys("RET-07"), [k("event:disp-1", "d|disp-1", "warn")]);
     assert_eq!(locs(&case, "RET-07"), [loc("x1", 1), loc("disp-1", 3)]);
     assert_eq!(case.of("RET-07")[0].count, Some(1));
 }
