@@ -492,7 +492,10 @@ fn write_config(out: &Path, files: &[SynthFile], as_of: &str, seed: u64, n: u64)
         t.push_str("chain = \"required\"\n\n");
     }
     t.push_str("[policy]\npacks = [\"baseline\", \"eu-ai-act-provider\"]\n\n");
-    t.push_str("[policy.params.LOG-04]\nmax_gap = \"1 day\"\n");
+    t.push_str("[policy.params.LOG-04]\nmax_gap = \"1 day\"\n\n");
+    // Classes that hold personal data need a maximum (RET-09 (b)).
+    t.push_str("[retention.classes.ai_auto_log]\nmax = \"3 years\"\n\n");
+    t.push_str("[retention.classes.tech_doc]\nmax = \"15 years\"\n");
     let path = out.join("trailbook.toml");
     fs::write(&path, t).with_context(|| format!("cannot write `{}`", path.display()))
 }
@@ -869,7 +872,7 @@ impl Skel {
             "code_commit": commit(run_id), "training_run": run_id, "datasets": datasets,
             "training_data_cutoff": "2025-12-31T23:59:59Z",
             "changelog": if parent.is_some() { "Retrained with tuned hyperparameters" } else { "First version" },
-            "change_type": "material", "justification": "Better discrimination on the holdout",
+            "change_type": "minor", "justification": "Better discrimination on the holdout",
             "runtime": {
                 "language": "python", "version": "3.11.9", "lockfile_digest": digest(&format!("lock:{version}")),
                 "container_image": format!("registry.example-bank.eu/{model}/serving@sha256:{image}"),
@@ -1043,6 +1046,7 @@ fn skeleton() -> Vec<SkelEvent> {
         "name": "Retail credit scoring", "role": "provider", "risk": "high", "annex_iii_point": "5(b)",
         "intended_purpose": "Assess the creditworthiness of natural persons applying for consumer loans",
         "jurisdictions": ["EU", "DE", "AT"], "owner": "head-of-retail-credit-risk",
+        "placed_on_market": fmt_ts(ts(25, 0, 0), false),
     });
     k.push(
         ts(0, 9, 0),
