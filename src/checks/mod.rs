@@ -18,6 +18,7 @@ pub mod facts;
 mod link;
 mod log;
 mod models;
+mod privacy;
 pub mod waivers;
 
 use std::collections::BTreeMap;
@@ -344,6 +345,7 @@ pub fn rules() -> &'static [&'static dyn Rule] {
         all.push(&waivers::Log08);
         all.extend_from_slice(link::RULES);
         all.extend_from_slice(models::RULES);
+        all.extend_from_slice(privacy::RULES);
         all.sort_by_key(|r| {
             catalogue::RULE_IDS
                 .iter()
