@@ -513,6 +513,10 @@ pub enum ParamKind {
     Enum(&'static [&'static str]),
     /// A table from names to durations (`max_gap_by_system`).
     DurationMap,
+    /// An array of regular expressions (`national_id_patterns`).
+    Regexes,
+    /// An array of `{name, regex}` tables (PRV-01 `detectors`).
+    Detectors,
 }
 
 impl ParamKind {
@@ -566,6 +570,50 @@ impl ParamKind {
                 }
                 _ => Err("must be a table of durations".into()),
             },
+            ParamKind::Regexes => match v {
+                DeValue::Array(a) => {
+                    for item in a.iter() {
+                        regex::Regex::new(&s(item.get_ref())?)
+                            .map_err(|e| format!("not a valid regex: {e}"))?;
+                    }
+                    Ok(())
+                }
+                _ => Err("must be an array of regular expressions".into()),
+            },
+            ParamKind::Detectors => {
+                let DeValue::Array(a) = v else {
+                    return Err("must be an array of `{name, regex}` tables".into());
+                };
+                for item in a.iter() {
+                    let DeValue::Table(t) = item.get_ref() else {
+                        return Err("each detector must be a `{name, regex}` table".into());
+                    };
+                    let field = |key: &str| t.iter().find(|(k, _)| k.get_ref() == key);
+                    if let Some((k, _)) = t
+                        .iter()
+                        .find(|(k, _)| !["name", "regex"].contains(&k.get_ref().as_ref()))
+                    {
+                        return Err(format!(
+                            "unknown detector key `{}` (keys: name, regex)",
+                            k.get_ref()
+                        ));
+                    }
+                    let name = match field("name") {
+                        Some((_, n)) => s(n.get_ref())?,
+                        None => return Err("a detector lacks `name`".into()),
+                    };
+                    if name.is_empty() {
+                        return Err("a detector's `name` is empty".into());
+                    }
+                    match field("regex") {
+                        Some((_, r)) => regex::Regex::new(&s(r.get_ref())?)
+                            .map(|_| ())
+                            .map_err(|e| format!("detector `{name}`: not a valid regex: {e}"))?,
+                        None => return Err(format!("detector `{name}` lacks `regex`")),
+                    }
+                }
+                Ok(())
+            }
         }
     }
 }

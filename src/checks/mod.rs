@@ -26,6 +26,7 @@ mod log;
 pub mod matrix;
 mod models;
 mod retention;
+mod privacy;
 pub mod waivers;
 
 use std::collections::BTreeMap;
@@ -359,6 +360,7 @@ pub fn rules() -> &'static [&'static dyn Rule] {
         all.extend_from_slice(retention::RULES);
         all.extend_from_slice(decisions::RULES);
         all.extend_from_slice(deploy::RULES);
+        all.extend_from_slice(privacy::RULES);
         all.sort_by_key(|r| {
             catalogue::RULE_IDS
                 .iter()
