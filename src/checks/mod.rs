@@ -25,8 +25,8 @@ mod link;
 mod log;
 pub mod matrix;
 mod models;
-mod retention;
 mod privacy;
+mod retention;
 pub mod waivers;
 
 use std::collections::BTreeMap;
