@@ -195,6 +195,24 @@ impl Model {
         self.current().filter(move |(_, e)| e.kind == kind)
     }
 
+    /// Whether the as-of view holds an effective event of `kind` (a rule's "Needs").
+    pub fn occurs(&self, kind: &str) -> bool {
+        self.of_kind(kind).next().is_some()
+    }
+
+    /// The event in effect for event `i`: the correction that replaced it (following chains of
+    /// corrections), or `i` itself.
+    pub fn effective(&self, mut i: u32) -> u32 {
+        // Applied corrections form no cycle; the bound guards anyway.
+        for _ in 0..self.events.len() {
+            match self.superseded_by[i as usize] {
+                Some(next) if next != i => i = next,
+                _ => break,
+            }
+        }
+        i
+    }
+
     pub fn event(&self, i: u32) -> &Event {
         &self.events[i as usize]
     }

@@ -8,6 +8,7 @@
 //! day, (b) by run id, (c) by actor then event order; ACC-02 by validation, then by production
 //! deployment event; ACC-03 and ACC-04 in event order, check letters in order within an event.
 
+use crate::checks::ticks;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
@@ -15,7 +16,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::catalogue::{ParamKind, param};
-use super::data::{latest_ts, read_window, reading_runs, ticks};
+use super::data::{latest_ts, read_window, reading_runs};
 use super::facts::{entities_of, logged_read, personal};
 use super::{Cx, Draft, Evidence, Level, Outcome, Rule, RuleMeta};
 use crate::event::{ActorType, EntityType, Event, NodeId};
@@ -486,7 +487,7 @@ impl Rule for Acc02 {
                     continue;
                 };
                 // A corrected approval is read as corrected.
-                let ai = effective(model, approval);
+                let ai = model.effective(approval);
                 let a = model.event(ai);
                 if a.kind != "model.validated" {
                     continue;
@@ -529,17 +530,6 @@ impl Rule for Acc02 {
         }
         Outcome::evaluated(out)
     }
-}
-
-/// The effective event for an event index: the correction that replaced it, if any.
-fn effective(model: &crate::model::Model, mut i: u32) -> u32 {
-    for _ in 0..model.events.len() {
-        match model.superseded_by[i as usize] {
-            Some(j) if j != i => i = j,
-            _ => break,
-        }
-    }
-    i
 }
 
 // --- ACC-03 ---------------------------------------------------------------------------------

@@ -12,6 +12,7 @@
 //!
 //! [`LineageGraph::upstream`]: crate::graph::LineageGraph::upstream
 
+use crate::checks::ticks;
 use std::collections::{BTreeMap, BTreeSet};
 
 use jiff::Timestamp;
@@ -32,19 +33,6 @@ pub static RULES: &[&dyn Rule] = &[&Data01, &Data02, &Data03];
 
 /// `data_classes` that make a dataset special-category data under AI Act Art. 10(5).
 const SPECIAL_CLASSES: &[&str] = &["special_category", "biometric"];
-
-/// Whether the as-of view holds an effective event of `kind`.
-fn occurs(model: &Model, kind: &str) -> bool {
-    model.of_kind(kind).next().is_some()
-}
-
-pub(super) fn ticks<S: AsRef<str>>(names: &[S]) -> String {
-    names
-        .iter()
-        .map(|n| format!("`{}`", n.as_ref()))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
 
 /// The latest `ts` of some events (a finding's time, `RULES.md` §4.3).
 pub(super) fn latest_ts(model: &Model, events: &[u32]) -> Option<Timestamp> {
@@ -129,7 +117,7 @@ impl Rule for Data01 {
         let model = cx.model;
         let lacking: Vec<&str> = ["deployment.started", "model.registered"]
             .into_iter()
-            .filter(|k| !occurs(model, k))
+            .filter(|k| !model.occurs(k))
             .collect();
         if !lacking.is_empty() {
             return Outcome::not_evaluable(format!("no {} event", ticks(&lacking)));
@@ -328,7 +316,7 @@ impl Rule for Data02 {
 
     fn run(&self, cx: &Cx<'_>) -> Outcome {
         let model = cx.model;
-        if !occurs(model, "deployment.started") {
+        if !model.occurs("deployment.started") {
             return Outcome::not_evaluable("no `deployment.started` event");
         }
         let facts = cx.facts;

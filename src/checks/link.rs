@@ -129,18 +129,6 @@ fn common_system<'a>(m: &'a Model, events: impl Iterator<Item = &'a Event>) -> O
     (systems.len() == 1).then(|| systems.into_iter().next().unwrap_or_default().to_string())
 }
 
-/// Follows corrections from an event to the one that is in effect.
-fn effective(m: &Model, mut i: u32) -> u32 {
-    // A chain of corrections is finite and acyclic once LOG-07 has run; the bound guards anyway.
-    for _ in 0..m.events.len() {
-        match m.superseded_by[i as usize] {
-            Some(next) if next != i => i = next,
-            _ => break,
-        }
-    }
-    i
-}
-
 /// A model version's node from the `MODEL@VERSION` written in an attribute.
 fn version_node(v: &str) -> NodeId {
     NodeId::new(EntityType::ModelVersion, v)
@@ -540,7 +528,7 @@ fn approval_problem(
             None,
         ));
     };
-    let i = effective(m, found);
+    let i = m.effective(found);
     let a = m.event(i);
     let problem = if a.kind != "model.validated" {
         format!(

@@ -336,6 +336,15 @@ impl Cx<'_> {
     }
 }
 
+/// Names in backticks, comma-separated (`` `a`, `b` ``), for messages.
+pub(crate) fn ticks<S: AsRef<str>>(names: &[S]) -> String {
+    names
+        .iter()
+        .map(|n| format!("`{}`", n.as_ref()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// A parameter's declared default as a TOML value.
 pub fn default_value(spec: &ParamSpec) -> toml::Value {
     let doc: toml::Table = toml::from_str(&format!("v = {}", spec.default))

@@ -6,6 +6,7 @@
 //! order within a subject. Discriminators are the check letter alone: each check gives at most
 //! one finding per subject and lists everything it found in its message.
 
+use crate::checks::ticks;
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
@@ -20,11 +21,6 @@ use crate::time;
 
 pub static RULES: &[&dyn Rule] = &[&Mod01, &Mod02, &Mod03];
 
-/// Whether the as-of view holds an effective event of `kind`.
-pub(super) fn occurs(model: &Model, kind: &str) -> bool {
-    model.of_kind(kind).next().is_some()
-}
-
 pub(super) fn missing<'a>(
     attrs: &Map<String, Value>,
     keys: impl IntoIterator<Item = &'a str>,
@@ -32,14 +28,6 @@ pub(super) fn missing<'a>(
     keys.into_iter()
         .filter(|k| !present(attrs.get(*k)))
         .collect()
-}
-
-pub(super) fn ticks(names: &[&str]) -> String {
-    names
-        .iter()
-        .map(|n| format!("`{n}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// The first event of a correction chain: following `supersedes` back from an effective event
@@ -66,7 +54,7 @@ fn original_of(model: &Model, mut i: u32) -> u32 {
 /// The "not evaluable / not applicable" preamble of MOD-02 and MOD-03: they need
 /// `deployment.started` and look only at deployed(V).
 pub(super) fn deployed_scope<'c>(cx: &Cx<'c>) -> Result<&'c Facts<'c>, Outcome> {
-    if !occurs(cx.model, "deployment.started") {
+    if !cx.model.occurs("deployment.started") {
         return Err(Outcome::not_evaluable("no `deployment.started` event"));
     }
     let facts = cx.facts;

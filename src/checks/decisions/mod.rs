@@ -26,7 +26,6 @@ use serde_json::value::RawValue;
 use super::Rule;
 use super::facts::{DeploymentFacts, Facts, ref_id};
 use crate::event::Event;
-use crate::model::Model;
 
 pub static RULES: &[&dyn Rule] = &[
     &state::Dec01,
@@ -36,11 +35,6 @@ pub static RULES: &[&dyn Rule] = &[
     &oversight::Dec05,
     &notices::Dec06,
 ];
-
-/// Whether the as-of view holds an effective event of `kind`.
-fn occurs(model: &Model, kind: &str) -> bool {
-    model.of_kind(kind).next().is_some()
-}
 
 /// The UTC day number of a time (days since 1970-01-01), the aggregation key of §2.4.
 fn day_number(ts: Timestamp) -> i64 {

@@ -11,7 +11,7 @@ use jiff::Timestamp;
 use jiff::civil::{Date, Weekday};
 use jiff::tz::TimeZone;
 
-use super::{DeploymentCache, attrs, decision_system, occurs};
+use super::{DeploymentCache, attrs, decision_system};
 use crate::checks::catalogue::{ParamKind, param};
 use crate::checks::facts::entities_of;
 use crate::checks::{Cx, Draft, Level, Outcome, Rule, RuleMeta};
@@ -112,7 +112,7 @@ impl Rule for Dec06 {
     fn run(&self, cx: &Cx<'_>) -> Outcome {
         let model = cx.model;
         let facts = cx.facts;
-        if !occurs(model, "system.registered") {
+        if !model.occurs("system.registered") {
             return Outcome::not_evaluable("no `system.registered` event");
         }
         let n_days = cx.int("notice_business_days").max(0);

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use jiff::Timestamp;
 use serde_json::Value;
 
-use super::{DeploymentCache, Shallow, attrs, decision_system, disc, occurs, rationale, ticks};
+use super::{DeploymentCache, Shallow, attrs, decision_system, disc, rationale, ticks};
 use crate::checks::catalogue::{ParamKind, param};
 use crate::checks::{Cx, Draft, Evidence, Level, Outcome, Rule, RuleMeta};
 use crate::event::{EntityType, Event, NodeId, present};
@@ -98,8 +98,8 @@ impl Rule for Dec04 {
     fn run(&self, cx: &Cx<'_>) -> Outcome {
         let model = cx.model;
         let facts = cx.facts;
-        let has_actions = occurs(model, "oversight.action");
-        if !has_actions && !occurs(model, "system.registered") {
+        let has_actions = model.occurs("oversight.action");
+        if !has_actions && !model.occurs("system.registered") {
             return Outcome::not_evaluable("no `oversight.action` or `system.registered` event");
         }
         let roles = cx.strs("oversight_roles");

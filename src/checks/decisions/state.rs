@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use jiff::Timestamp;
 
-use super::{DeploymentCache, attrs, day_number, decisions, deployment_of, disc, occurs, ticks};
+use super::{DeploymentCache, attrs, day_number, decisions, deployment_of, disc, ticks};
 use crate::checks::catalogue::{ParamKind, param};
 use crate::checks::facts::{DeploymentFacts, Interval, ref_id};
 use crate::checks::{Cx, Draft, Level, Outcome, RuleMeta};
@@ -174,7 +174,7 @@ impl crate::checks::Rule for Dec01 {
 
     fn run(&self, cx: &Cx<'_>) -> Outcome {
         let model = cx.model;
-        if !occurs(model, "deployment.started") {
+        if !model.occurs("deployment.started") {
             return Outcome::not_evaluable("no `deployment.started` event");
         }
         let tol = cx.duration("boundary_tolerance");

@@ -15,6 +15,7 @@
 //! is exact: `signed_ts ∈ [t − audit_max_age, t]` with calendar arithmetic, never a day
 //! approximation.
 
+use crate::checks::ticks;
 use std::collections::{BTreeMap, BTreeSet};
 
 use jiff::Timestamp;
@@ -24,7 +25,7 @@ use serde_json::value::RawValue;
 use super::super::catalogue::{ParamKind, param};
 use super::super::facts::{Facts, entities_of};
 use super::super::{Cx, Draft, Evidence, Level, Outcome, Rule, RuleMeta};
-use super::{human, text, ticks};
+use super::text;
 use crate::event::{EntityType, NodeId, as_str_list, present};
 use crate::model::Model;
 use crate::time::{self, Duration};
@@ -502,7 +503,7 @@ fn missing_audits<'a>(
                 format!(
                     "{n} decision{} of AEDT deployment `{d}` on {day} without a qualifying bias audit signed within {} before: {}",
                     if n == 1 { "" } else { "s" },
-                    human(max_age),
+                    max_age,
                     why.join("; ")
                 ),
             )
@@ -606,7 +607,7 @@ fn missing_summaries(cx: &Cx<'_>, uses: &BTreeMap<&str, SystemUse>, out: &mut Ve
                     "AEDT system `{s}` made decisions from {} to {}, but no `eval_report` document describing `{node}` has a `uri` and is effective from before its first decision until at least {until} ({} after its last): {found}",
                     time::fmt(first),
                     time::fmt(last),
-                    human(after),
+                    after,
                 ),
             )
             .evidence(evidence)

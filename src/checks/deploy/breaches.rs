@@ -14,7 +14,7 @@ use serde_json::value::RawValue;
 use super::super::catalogue::{ParamKind, param};
 use super::super::facts::{DeploymentFacts, ref_id};
 use super::super::{Cx, Draft, Evidence, Level, Outcome, Rule, RuleMeta};
-use super::{Bounds, MetricIndex, Obs, ThresholdCache, metric_index, occurs, text};
+use super::{Bounds, MetricIndex, Obs, ThresholdCache, metric_index, text};
 use crate::event::{EntityType, NodeId};
 use crate::time::{self, fmt_second};
 
@@ -166,7 +166,7 @@ impl Rule for Dep03 {
 
     fn run(&self, cx: &Cx<'_>) -> Outcome {
         let model = cx.model;
-        if !occurs(model, "monitoring.metric") {
+        if !model.occurs("monitoring.metric") {
             return Outcome::not_evaluable("no `monitoring.metric` event");
         }
         let index = metric_index(model);
@@ -332,7 +332,7 @@ impl EpisodeCx<'_, '_> {
         let within = self.cx.duration("alert_within");
         let start = self.start();
         let deadline = within.after(start);
-        let within = super::human(within);
+        let within = within.to_string();
         if alerts.iter().any(|a| a.ts >= start && a.ts <= deadline) || self.cx.as_of() < deadline {
             return;
         }
@@ -364,7 +364,7 @@ impl EpisodeCx<'_, '_> {
         let within = cx.duration("disposition_within");
         let start = self.start();
         let deadline = within.after(start);
-        let within = super::human(within);
+        let within = within.to_string();
         if cx.as_of() < deadline {
             return;
         }
@@ -443,7 +443,7 @@ impl EpisodeCx<'_, '_> {
         let within = cx.duration("redevelopment_within");
         let nth = &self.ep.obs[n - 1];
         let deadline = within.after(nth.ts);
-        let within = super::human(within);
+        let within = within.to_string();
         if cx.as_of() < deadline {
             return;
         }

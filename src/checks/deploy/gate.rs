@@ -4,12 +4,12 @@
 //! approvals they name, the versions' evaluations and the documents effective at the deployment
 //! time. Output: per deployment (id order), per gated event (event order), checks (a)–(d).
 
+use crate::checks::ticks;
 use serde_json::Value;
 
 use super::super::catalogue::{ParamKind, param};
 use super::super::facts::{Facts, ref_id};
 use super::super::{Cx, Draft, Evidence, Level, Outcome, Rule, RuleMeta};
-use super::{effective, occurs, ticks};
 use crate::event::{EntityType, Event, NodeId};
 use crate::model::Model;
 use crate::time;
@@ -69,7 +69,7 @@ impl Rule for Dep01 {
     fn run(&self, cx: &Cx<'_>) -> Outcome {
         let model = cx.model;
         let facts = cx.facts;
-        if !occurs(model, "deployment.started") {
+        if !model.occurs("deployment.started") {
             return Outcome::not_evaluable("no `deployment.started` event");
         }
         let provider_docs = cx.strs("provider_docs");
@@ -257,7 +257,7 @@ fn approval_problem(model: &Model, e: &Event, version: &NodeId) -> Option<(Strin
             None,
         ));
     };
-    let i = effective(model, found);
+    let i = model.effective(found);
     let a = model.event(i);
     let decision = a.attrs().get("decision").cloned().unwrap_or(Value::Null);
     let problem = if a.kind != "model.validated" {

@@ -39,41 +39,6 @@ pub static RULES: &[&dyn Rule] = &[
     &aedt::Dep07,
 ];
 
-/// Whether the as-of view holds an effective event of `kind`.
-fn occurs(model: &Model, kind: &str) -> bool {
-    model.of_kind(kind).next().is_some()
-}
-
-/// Follows corrections from an event to the one in effect (an approval may name an event that a
-/// correction replaced).
-fn effective(model: &Model, mut i: u32) -> u32 {
-    // Corrections form no cycle once the model has applied them; the bound guards anyway.
-    for _ in 0..model.events.len() {
-        match model.superseded_by[i as usize] {
-            Some(next) if next != i => i = next,
-            _ => break,
-        }
-    }
-    i
-}
-
-fn ticks<S: AsRef<str>>(names: &[S]) -> String {
-    names
-        .iter()
-        .map(|n| format!("`{}`", n.as_ref()))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// A duration as messages write it: `1 year`, `6 months`, `7 d`.
-fn human(d: Duration) -> String {
-    match d {
-        Duration::Months(12) => "1 year".into(),
-        Duration::Months(1) => "1 month".into(),
-        d => d.to_string(),
-    }
-}
-
 /// A number held in a raw JSON value (a JSON number; anything else is none).
 fn num(raw: Option<&RawValue>) -> Option<f64> {
     raw.and_then(|r| serde_json::from_str::<f64>(r.get()).ok())

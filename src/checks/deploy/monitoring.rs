@@ -10,6 +10,7 @@
 //! it began, even when only its part after T − `lookback` is measured, so the discriminator does
 //! not move with T.
 
+use crate::checks::ticks;
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
@@ -17,7 +18,7 @@ use jiff::Timestamp;
 use super::super::catalogue::{ParamKind, param};
 use super::super::facts::{DeploymentFacts, Facts};
 use super::super::{Cx, Draft, Level, Outcome, Rule, RuleMeta};
-use super::{Obs, ThresholdCache, after_one_and_a_half, metric_index, occurs, version_thresholds};
+use super::{Obs, ThresholdCache, after_one_and_a_half, metric_index, version_thresholds};
 use crate::event::{EntityType, NodeId};
 use crate::time::{self, Duration, fmt_second};
 
@@ -76,7 +77,7 @@ impl Rule for Dep02 {
     fn run(&self, cx: &Cx<'_>) -> Outcome {
         let model = cx.model;
         let facts = cx.facts;
-        if !occurs(model, "deployment.started") {
+        if !model.occurs("deployment.started") {
             return Outcome::not_evaluable("no `deployment.started` event");
         }
         let prod: Vec<&DeploymentFacts> = facts.deployments().filter(|d| d.production).collect();
@@ -128,7 +129,7 @@ fn dep02_plan(cx: &Cx<'_>, facts: &Facts<'_>, prod: &[&DeploymentFacts], out: &m
                 format!(
                     "high-risk system `{s}` (provider) is in service at {} through {}, with no `pmm_plan` document effective then describing `{node}`",
                     time::fmt(t),
-                    super::ticks(&names)
+                    ticks(&names)
                 ),
             )
             .evidence(
@@ -296,7 +297,7 @@ fn gap_draft(
         format!(
             ", counted from {} (the lookback of `{}`)",
             time::fmt(measured_from),
-            super::human(cx.duration("lookback"))
+            cx.duration("lookback")
         )
     } else {
         String::new()
@@ -311,7 +312,7 @@ fn gap_draft(
             d.id,
             time::fmt(start),
             time::fmt_span(measured_from, end.min(cx.as_of())),
-            super::human(cadence),
+            cadence,
         ),
     )
     .evidence(evidence)

@@ -2,11 +2,12 @@
 //! the first report to the authority; a closed incident states its root cause and corrective
 //! actions.
 
+use crate::checks::ticks;
 use std::collections::BTreeSet;
 
 use super::super::facts::ref_id;
 use super::super::{Cx, Draft, Level, Outcome, Rule, RuleMeta};
-use super::{Incident, opened_scope, ticks};
+use super::{Incident, opened_scope};
 use crate::event::{EntityType, NodeId, present};
 use crate::time::fmt_second;
 

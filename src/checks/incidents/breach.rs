@@ -3,7 +3,8 @@
 
 use super::super::catalogue::{ParamKind, param};
 use super::super::{Cx, Draft, Level, Outcome, Rule, RuleMeta};
-use super::{Clock, Incident, clock, inc_ts, late_phrase, limit, overdue_phrase, ticks};
+use super::{Clock, Incident, clock, inc_ts, late_phrase, limit, overdue_phrase};
+use crate::checks::ticks;
 use crate::event::present;
 use crate::time::{self, fmt_second};
 

@@ -393,15 +393,6 @@ pub(super) fn opened_scope(cx: &Cx<'_>) -> Result<Vec<Incident>, Outcome> {
     Ok(all)
 }
 
-/// Names in backticks, comma-separated.
-pub(super) fn ticks(names: &[&str]) -> String {
-    names
-        .iter()
-        .map(|n| format!("`{n}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// "first report `n1` on X, Y after the deadline Z".
 fn late_phrase(what: &str, n: &Notice, cx: &Cx<'_>, deadline: Timestamp) -> String {
     format!(

@@ -2,7 +2,8 @@
 
 use super::super::catalogue::{ParamKind, param};
 use super::super::{Cx, Draft, Level, Outcome, Rule, RuleMeta};
-use super::{Incident, opened_scope, ticks};
+use super::{Incident, opened_scope};
+use crate::checks::ticks;
 use crate::event::EntityType;
 
 // --- INC-01 ---------------------------------------------------------------------------------

@@ -5,9 +5,10 @@
 //! in production. Discriminators are the check letter alone.
 
 use super::super::facts::{entities_of, ref_id};
-use super::super::models::{missing, ticks};
+use super::super::models::missing;
 use super::super::{Cx, Draft, Evidence, Level, Outcome, Rule, RuleMeta};
 use super::registration;
+use crate::checks::ticks;
 use crate::event::{EntityType, present};
 
 /// MOD-06 Change control.

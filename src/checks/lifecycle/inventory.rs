@@ -6,9 +6,10 @@
 
 use super::super::catalogue::{ParamKind, param};
 use super::super::facts::entities_of;
-use super::super::models::{deployed_scope, missing, occurs, prod_evidence, ticks};
+use super::super::models::{deployed_scope, missing, prod_evidence};
 use super::super::{Cx, Draft, Evidence, Level, Outcome, Rule, RuleMeta};
 use super::{in_use_evidence, registration, serving_at_t, version_events};
+use crate::checks::ticks;
 use crate::event::{EntityType, NodeId, present};
 use crate::time;
 
@@ -192,7 +193,7 @@ impl Rule for Mod05 {
 
     fn run(&self, cx: &Cx<'_>) -> Outcome {
         let model = cx.model;
-        if !occurs(model, "model.registered") {
+        if !model.occurs("model.registered") {
             return Outcome::not_evaluable("no `model.registered` event");
         }
         let facts = cx.facts;

@@ -5,10 +5,11 @@
 //! date stated on a later-carrying `review.periodic.next_due` or `model.validated.next_review_due`.
 //! Discriminators are the check letter alone.
 
+use crate::checks::ticks;
 use jiff::Timestamp;
 
 use super::super::catalogue::{ParamKind, param};
-use super::super::models::{occurs, ticks};
+
 use super::super::{Cx, Draft, Level, Outcome, Rule, RuleMeta};
 use super::{attr_time, in_use_evidence, registration, serving_at_t, version_events};
 use crate::event::{EntityType, NodeId, present};
@@ -60,7 +61,7 @@ impl Rule for Dep04 {
 
     fn run(&self, cx: &Cx<'_>) -> Outcome {
         let model = cx.model;
-        if !occurs(model, "deployment.started") {
+        if !model.occurs("deployment.started") {
             return Outcome::not_evaluable("no `deployment.started` event");
         }
         let facts = cx.facts;

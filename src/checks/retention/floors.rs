@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{SysInfo, clock_name, dur, rules};
+use super::{SysInfo, clock_name, rules};
 use crate::checks::classes::{Clock, kind_glob};
 use crate::checks::{Cx, RuleMeta, catalogue};
 use crate::event::Event;
@@ -85,7 +85,7 @@ impl Floor {
         format!(
             "{} keeps {what} for {} from {}",
             self.rule,
-            dur(self.min),
+            self.min,
             clock_name(self.clock)
         )
     }

@@ -41,14 +41,6 @@ use super::facts::{self, Facts};
 use crate::event::{EntityType, Event};
 use crate::time::{self, Duration};
 
-/// A duration for messages (`1 year`, not `1 years`).
-pub fn dur(d: Duration) -> String {
-    match d {
-        Duration::Months(12) => "1 year".to_string(),
-        d => d.to_string(),
-    }
-}
-
 pub fn clock_name(c: Clock) -> &'static str {
     match c {
         Clock::Event => "the event's time",

@@ -4,7 +4,7 @@
 
 use jiff::Timestamp;
 
-use super::{Early, Engine, dur};
+use super::{Early, Engine};
 use crate::checks::catalogue::{ParamKind, param};
 use crate::checks::{Cx, Draft, Level, Outcome, Rule, RuleMeta};
 use crate::event::{EntityType, NodeId};
@@ -49,7 +49,7 @@ fn early_draft(
         format!(
             "class `{}` keeps its events for its own `min` of {} from {} (no legal floor is violated)",
             d.class,
-            dur(x.min),
+            x.min,
             super::clock_name(x.clock)
         )
     } else {
@@ -447,7 +447,7 @@ impl Rule for Ret07 {
 minimum, and under no active hold: their disposal is overdue (the oldest is from {}). Dispose of \
 them and record a `retention.disposed`, or place them under a legal hold",
                 agg.count,
-                max.map(dur).unwrap_or_default(),
+                max.map(|d| d.to_string()).unwrap_or_default(),
                 agg.oldest.map(time::fmt).unwrap_or_default(),
             );
             out.push(
@@ -742,15 +742,20 @@ impl Rule for Ret09 {
         let mut out = Vec::new();
         for ((class, binding), conflict) in &scan.conflicts {
             let c = eng.classes.get(class);
-            let max = c.and_then(|c| c.max).map(dur).unwrap_or_default();
+            let max = c
+                .and_then(|c| c.max)
+                .map(|d| d.to_string())
+                .unwrap_or_default();
             let by = if *binding == "min" {
                 format!(
                     "the class's own `min` ({})",
-                    c.and_then(|c| c.min).map(dur).unwrap_or_default()
+                    c.and_then(|c| c.min)
+                        .map(|d| d.to_string())
+                        .unwrap_or_default()
                 )
             } else {
                 eng.floors_of(binding)
-                    .map(|f| format!("the {} floor ({})", f.rule, dur(f.min)))
+                    .map(|f| format!("the {} floor ({})", f.rule, f.min))
                     .next()
                     .unwrap_or_default()
             };
