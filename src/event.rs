@@ -597,6 +597,16 @@ pub fn as_str_list(v: Option<&Value>) -> Vec<&str> {
     }
 }
 
+/// "Present" (`RULES.md` §2.1) for a raw value: not absent, `null`, `""`, `[]` or `{}`.
+pub fn raw_present(r: Option<&RawValue>) -> bool {
+    let Some(r) = r else { return false };
+    let text = r.get().trim();
+    match text.as_bytes().first() {
+        Some(b'[' | b'{') => !text[1..text.len() - 1].trim().is_empty(),
+        _ => !(text == "null" || text == "\"\""),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

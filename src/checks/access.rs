@@ -9,6 +9,7 @@
 //! deployment event; ACC-03 and ACC-04 in event order, check letters in order within an event.
 
 use crate::checks::ticks;
+use crate::event::raw_present;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
@@ -46,16 +47,6 @@ pub(super) fn raw_str(r: Option<&RawValue>) -> Option<Cow<'_, str>> {
         return Some(Cow::Borrowed(inner));
     }
     serde_json::from_str::<String>(text).ok().map(Cow::Owned)
-}
-
-/// "Present" (`RULES.md` §2.1) for a raw value: not absent, `null`, `""`, `[]` or `{}`.
-pub(super) fn raw_present(r: Option<&RawValue>) -> bool {
-    let Some(r) = r else { return false };
-    let text = r.get().trim();
-    match text.as_bytes().first() {
-        Some(b'[' | b'{') => !text[1..text.len() - 1].trim().is_empty(),
-        _ => !(text == "null" || text == "\"\""),
-    }
 }
 
 /// Events of one kind in the as-of view, with their index.

@@ -19,11 +19,12 @@ use jiff::Timestamp;
 use petgraph::Direction;
 use serde_json::{Map, Value};
 
-use super::access::{AccessView, raw_present, raw_str};
+use super::access::{AccessView, raw_str};
 use super::catalogue::{ParamKind, param};
 use super::classes::{Classes, Clock};
 use super::facts::{Facts, entities_of, personal};
 use super::{Cx, Draft, Evidence, Level, Outcome, Rule, RuleMeta};
+use crate::event::raw_present;
 use crate::event::{EntityType, Event, NodeId, present};
 use crate::graph::Rel;
 use crate::model::Model;

@@ -185,7 +185,8 @@ fn attr_str(attrs: &serde_json::Map<String, Value>, key: &str) -> Option<String>
         .map(str::to_string)
 }
 
-fn attr_time(attrs: &serde_json::Map<String, Value>, key: &str) -> Option<Timestamp> {
+/// A time attribute of `attrs` (`YYYY-MM-DD` or RFC 3339); `None` when missing or unreadable.
+pub fn attr_time(attrs: &serde_json::Map<String, Value>, key: &str) -> Option<Timestamp> {
     attrs
         .get(key)
         .and_then(Value::as_str)
@@ -704,6 +705,60 @@ struct RunTimes {
 struct AccessView {
     action: Option<String>,
     result: Option<String>,
+}
+
+/// Why an `approval` (an event id) does not show an approving validation of `version` at or
+/// before `at` (DEP-01 (a), LINK-03 (c)). The named event is read in its corrected form.
+#[derive(Debug)]
+pub enum ApprovalIssue {
+    /// No `approval` at all.
+    Missing,
+    /// The id names no event of the as-of view.
+    Unknown,
+    /// The event (by index) is not a `model.validated`.
+    NotValidation(u32),
+    /// A `model.validated` of another version.
+    OtherVersion(u32),
+    /// A validation whose `decision` is not `approve`.
+    NotApproved(u32),
+    /// An approving validation recorded after `at`.
+    Later(u32),
+}
+
+impl ApprovalIssue {
+    /// The named event, when there is one.
+    pub fn event(&self) -> Option<u32> {
+        match *self {
+            ApprovalIssue::Missing | ApprovalIssue::Unknown => None,
+            ApprovalIssue::NotValidation(i)
+            | ApprovalIssue::OtherVersion(i)
+            | ApprovalIssue::NotApproved(i)
+            | ApprovalIssue::Later(i) => Some(i),
+        }
+    }
+}
+
+/// The approving validation an `approval` names, or why it is not one.
+pub fn check_approval(
+    model: &Model,
+    approval: Option<&str>,
+    version: &NodeId,
+    at: Timestamp,
+) -> Result<u32, ApprovalIssue> {
+    let approval = approval.ok_or(ApprovalIssue::Missing)?;
+    let i = model.effective(model.by_id(approval).ok_or(ApprovalIssue::Unknown)?);
+    let a = model.event(i);
+    if a.kind != "model.validated" {
+        Err(ApprovalIssue::NotValidation(i))
+    } else if a.subject_node().as_ref() != Some(version) {
+        Err(ApprovalIssue::OtherVersion(i))
+    } else if a.attrs().get("decision").and_then(Value::as_str) != Some("approve") {
+        Err(ApprovalIssue::NotApproved(i))
+    } else if a.ts > at {
+        Err(ApprovalIssue::Later(i))
+    } else {
+        Ok(i)
+    }
 }
 
 /// personal(e): the event's `data_classes` contains `personal`, `special_category`, `biometric`,

@@ -9,6 +9,7 @@
 //! Every walk is over `BTreeMap`s, sorted vectors or the events in model order, so the drafts come
 //! out in the same order for the same input; the engine sorts them again anyway (§6.2).
 
+use crate::checks::facts::{ApprovalIssue, check_approval};
 use std::collections::{BTreeMap, BTreeSet};
 
 use jiff::Timestamp;
@@ -517,57 +518,66 @@ fn approval_problem(
     env_required: bool,
 ) -> Option<(String, Option<u32>)> {
     let pid = &m.event(p.event).id;
-    let Some(approval) = p.approval.as_deref() else {
-        return Some((format!("promotion `{pid}` has no `approval`"), None));
+    let approval = p.approval.as_deref();
+    let issue = match check_approval(m, approval, version, p.ts) {
+        Ok(i) => {
+            let a = m.event(i);
+            if env_required && (a.env.is_none() || (a.env != p.from_env && a.env != p.to_env)) {
+                let problem = format!(
+                    "promotion `{pid}` ({} → {}) names approval `{}`, validated in env `{}` (validation_env_required)",
+                    p.from_env.as_deref().unwrap_or("?"),
+                    p.to_env.as_deref().unwrap_or("?"),
+                    a.id,
+                    a.env.as_deref().unwrap_or("(none)")
+                );
+                return Some((problem, Some(i)));
+            }
+            return None;
+        }
+        Err(issue) => issue,
     };
-    let Some(found) = m.by_id(approval) else {
-        return Some((
+    let problem = match issue {
+        ApprovalIssue::Missing => format!("promotion `{pid}` has no `approval`"),
+        ApprovalIssue::Unknown => format!(
+            "promotion `{pid}` names approval `{}`, which is not an event of this report",
+            approval.unwrap_or_default()
+        ),
+        ApprovalIssue::NotValidation(i) => {
+            let a = m.event(i);
             format!(
-                "promotion `{pid}` names approval `{approval}`, which is not an event of this report"
-            ),
-            None,
-        ));
+                "promotion `{pid}` names approval `{}`, a `{}`, not a `model.validated`",
+                a.id, a.kind
+            )
+        }
+        ApprovalIssue::OtherVersion(i) => {
+            let a = m.event(i);
+            let other = a.subject_node().map(|n| n.to_string()).unwrap_or_default();
+            format!(
+                "promotion `{pid}` names approval `{}`, which validates `{other}`, not `{version}`",
+                a.id
+            )
+        }
+        ApprovalIssue::NotApproved(i) => {
+            let a = m.event(i);
+            let decision = attr_str(&a.attrs(), "decision")
+                .unwrap_or("(none)")
+                .to_string();
+            format!(
+                "promotion `{pid}` names approval `{}`, whose decision is `{decision}`, not `approve`",
+                a.id
+            )
+        }
+        ApprovalIssue::Later(i) => {
+            let a = m.event(i);
+            format!(
+                "promotion `{pid}` ({}) names approval `{}`, which comes later ({})",
+                time::fmt(p.ts),
+                a.id,
+                time::fmt(a.ts)
+            )
+        }
     };
-    let i = m.effective(found);
-    let a = m.event(i);
-    let problem = if a.kind != "model.validated" {
-        format!(
-            "promotion `{pid}` names approval `{}`, a `{}`, not a `model.validated`",
-            a.id, a.kind
-        )
-    } else if a.subject_node().as_ref() != Some(version) {
-        let other = a.subject_node().map(|n| n.to_string()).unwrap_or_default();
-        format!(
-            "promotion `{pid}` names approval `{}`, which validates `{other}`, not `{version}`",
-            a.id
-        )
-    } else if attr_str(&a.attrs(), "decision") != Some("approve") {
-        let decision = attr_str(&a.attrs(), "decision")
-            .unwrap_or("(none)")
-            .to_string();
-        format!(
-            "promotion `{pid}` names approval `{}`, whose decision is `{decision}`, not `approve`",
-            a.id
-        )
-    } else if a.ts > p.ts {
-        format!(
-            "promotion `{pid}` ({}) names approval `{}`, which comes later ({})",
-            time::fmt(p.ts),
-            a.id,
-            time::fmt(a.ts)
-        )
-    } else if env_required && (a.env.is_none() || (a.env != p.from_env && a.env != p.to_env)) {
-        format!(
-            "promotion `{pid}` ({} → {}) names approval `{}`, validated in env `{}` (validation_env_required)",
-            p.from_env.as_deref().unwrap_or("?"),
-            p.to_env.as_deref().unwrap_or("?"),
-            a.id,
-            a.env.as_deref().unwrap_or("(none)")
-        )
-    } else {
-        return None;
-    };
-    Some((problem, Some(i)))
+    Some((problem, issue.event()))
 }
 
 impl Rule for Link03 {

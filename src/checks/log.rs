@@ -4,6 +4,7 @@
 //! LOG-02, LOG-03, LOG-05 and LOG-06 read every input line (the ingest report); LOG-01 and LOG-07
 //! read the as-of view with corrections' originals included.
 
+use super::classes::kind_glob;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::catalogue::{ParamKind, param};
@@ -22,14 +23,6 @@ pub static RULES: &[&dyn Rule] = &[
     &Log06,
     &Log07,
 ];
-
-/// `true` when `kind` matches a glob of `lag_kinds` (`decision.*`).
-fn kind_matches(globs: &[String], kind: &str) -> bool {
-    globs.iter().any(|g| match g.strip_suffix('*') {
-        Some(prefix) => kind.starts_with(prefix),
-        None => g == kind,
-    })
-}
 
 pub struct Log01;
 
@@ -97,7 +90,7 @@ impl Rule for Log01 {
                 continue;
             };
             if let Some(rec) = e.recorded_ts {
-                if kind_matches(&lag_kinds, spec.name) && max_lag.after(e.ts) < rec {
+                if lag_kinds.iter().any(|g| kind_glob(g, spec.name)) && max_lag.after(e.ts) < rec {
                     add(
                         format!("b|{}", time::utc_day(e.ts)),
                         format!("events recorded more than {max_lag} after they happened"),

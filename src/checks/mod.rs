@@ -486,16 +486,11 @@ const AI_ACT_PACKS: [&str; 2] = ["eu-ai-act-provider", "eu-ai-act-deployer"];
 const ANNEX_I_FROM: &str = "2027-08-02";
 
 /// A high-risk system without `annex_iii_point`: an Annex I product (§4.3).
-fn annex_i(model: &Model, system: Option<&str>) -> bool {
-    let Some(s) = system else {
-        return false;
-    };
-    let Some(reg) = model.state(&NodeId::new(crate::event::EntityType::System, s)) else {
-        return false;
-    };
-    let a = reg.attrs();
-    a.get("risk").and_then(|v| v.as_str()) == Some("high")
-        && !crate::event::present(a.get("annex_iii_point"))
+fn annex_i(facts: &facts::Facts<'_>, system: Option<&str>) -> bool {
+    facts.high_risk(system)
+        && system
+            .and_then(|s| facts.system(s))
+            .is_some_and(|s| s.annex_iii_point.is_none())
 }
 
 /// Runs every rule that an enabled pack lists.
@@ -556,7 +551,7 @@ pub fn run(model: &Model, graph: &LineageGraph, config: &Config, ingest: &Ingest
             findings: outcome.findings.len(),
         });
         for d in outcome.findings {
-            findings.push(finalize(meta, d, model, config, ingest));
+            findings.push(finalize(meta, d, model, facts, config, ingest));
         }
     }
     let waiver_set = waivers::collect(model, config, ingest);
@@ -585,7 +580,7 @@ pub fn run(model: &Model, graph: &LineageGraph, config: &Config, ingest: &Ingest
             findings: outcome.findings.len(),
         });
         for d in outcome.findings {
-            findings.push(finalize(meta, d, model, config, ingest));
+            findings.push(finalize(meta, d, model, facts, config, ingest));
         }
     }
     runs.sort_by_key(|r| catalogue::RULE_IDS.iter().position(|id| *id == r.rule));
@@ -605,6 +600,7 @@ fn finalize(
     meta: &'static RuleMeta,
     d: Draft,
     model: &Model,
+    facts: &facts::Facts<'_>,
     config: &Config,
     ingest: &Ingest,
 ) -> Finding {
@@ -637,7 +633,7 @@ fn finalize(
         if let Some(max) = max {
             l = l.min(max);
         }
-        let from = if AI_ACT_PACKS.contains(&pack.id) && annex_i(model, system.as_deref()) {
+        let from = if AI_ACT_PACKS.contains(&pack.id) && annex_i(facts, system.as_deref()) {
             options
                 .and_then(|o| o.effective_from_annex_i)
                 .or_else(|| crate::time::parse_date_or_time(ANNEX_I_FROM).ok())

@@ -6,6 +6,7 @@
 //! events. Output: per deployment, metric and breach episode in time order, checks (a)–(c).
 //! A window still open at the as-of time T fires nothing.
 
+use crate::event::raw_present;
 use std::collections::{BTreeMap, BTreeSet};
 
 use jiff::Timestamp;
@@ -87,12 +88,6 @@ struct Alert {
     disposition: Option<String>,
     note: bool,
     incident: bool,
-}
-
-/// Whether a raw value is present (§2.1): not `null`, `""`, `[]` or `{}`.
-fn raw_present(raw: Option<&RawValue>) -> bool {
-    raw.and_then(|r| serde_json::from_str::<serde_json::Value>(r.get()).ok())
-        .is_some_and(|v| crate::event::present(Some(&v)))
 }
 
 /// Alerts by deployment id, then metric, in event order.

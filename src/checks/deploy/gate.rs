@@ -4,6 +4,7 @@
 //! approvals they name, the versions' evaluations and the documents effective at the deployment
 //! time. Output: per deployment (id order), per gated event (event order), checks (a)–(d).
 
+use crate::checks::facts::{ApprovalIssue, check_approval};
 use crate::checks::ticks;
 use serde_json::Value;
 
@@ -248,44 +249,51 @@ fn gate(
 /// Why `e`'s `approval` does not show an approving validation of `version` at or before `e`,
 /// with the named event when there is one.
 fn approval_problem(model: &Model, e: &Event, version: &NodeId) -> Option<(String, Option<u32>)> {
-    let Some((_, approval)) = e.event_refs.iter().find(|(f, _)| *f == "attrs.approval") else {
-        return Some(("it has no `approval`".into(), None));
+    let approval = e
+        .event_refs
+        .iter()
+        .find(|(f, _)| *f == "attrs.approval")
+        .map(|(_, id)| id.as_str());
+    let issue = check_approval(model, approval, version, e.ts).err()?;
+    let problem = match issue {
+        ApprovalIssue::Missing => "it has no `approval`".to_string(),
+        ApprovalIssue::Unknown => format!(
+            "its approval `{}` is not an event of this report",
+            approval.unwrap_or_default()
+        ),
+        ApprovalIssue::NotValidation(i) => {
+            let a = model.event(i);
+            format!(
+                "its approval `{}` is a `{}`, not a `model.validated`",
+                a.id, a.kind
+            )
+        }
+        ApprovalIssue::OtherVersion(i) => {
+            let a = model.event(i);
+            let other = a.subject_node().map(|n| n.to_string()).unwrap_or_default();
+            format!(
+                "its approval `{}` validates `{other}`, not `{version}`",
+                a.id
+            )
+        }
+        ApprovalIssue::NotApproved(i) => {
+            let a = model.event(i);
+            let decision = a.attrs().get("decision").cloned().unwrap_or(Value::Null);
+            format!(
+                "its approval `{}` has decision {decision}, not \"approve\"",
+                a.id
+            )
+        }
+        ApprovalIssue::Later(i) => {
+            let a = model.event(i);
+            format!(
+                "its approval `{}` is recorded later ({})",
+                a.id,
+                time::fmt(a.ts)
+            )
+        }
     };
-    let Some(found) = model.by_id(approval) else {
-        return Some((
-            format!("its approval `{approval}` is not an event of this report"),
-            None,
-        ));
-    };
-    let i = model.effective(found);
-    let a = model.event(i);
-    let decision = a.attrs().get("decision").cloned().unwrap_or(Value::Null);
-    let problem = if a.kind != "model.validated" {
-        format!(
-            "its approval `{}` is a `{}`, not a `model.validated`",
-            a.id, a.kind
-        )
-    } else if a.subject_node().as_ref() != Some(version) {
-        let other = a.subject_node().map(|n| n.to_string()).unwrap_or_default();
-        format!(
-            "its approval `{}` validates `{other}`, not `{version}`",
-            a.id
-        )
-    } else if decision.as_str() != Some("approve") {
-        format!(
-            "its approval `{}` has decision {decision}, not \"approve\"",
-            a.id
-        )
-    } else if a.ts > e.ts {
-        format!(
-            "its approval `{}` is recorded later ({})",
-            a.id,
-            time::fmt(a.ts)
-        )
-    } else {
-        return None;
-    };
-    Some((problem, Some(i)))
+    Some((problem, issue.event()))
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ mod inventory;
 mod retirement;
 mod review;
 
+use crate::checks::facts::attr_time;
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
@@ -98,15 +99,6 @@ fn in_use_evidence(cx: &Cx<'_>, serving: &[(&str, u32)], v: &str) -> Vec<Evidenc
         .iter()
         .map(|(d, i)| cx.evi(*i, Some(format!("`{d}` serves `{v}` at the as-of time"))))
         .collect()
-}
-
-/// A time attribute of `attrs` as a time (`YYYY-MM-DD` or RFC 3339); `None` when missing or
-/// unreadable.
-fn attr_time(attrs: &Map<String, Value>, key: &str) -> Option<jiff::Timestamp> {
-    attrs
-        .get(key)
-        .and_then(Value::as_str)
-        .and_then(|s| crate::time::parse_date_or_time(s).ok())
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! The retention records of the log: legal holds (`RULES.md` §5.4) and disposals
 //! (`retention.disposed`, §5.5 step 4).
 
+use crate::checks::facts::attr_time;
 use std::collections::{BTreeMap, BTreeSet};
 
 use jiff::Timestamp;
@@ -8,7 +9,6 @@ use jiff::Timestamp;
 use crate::checks::Cx;
 use crate::checks::facts::Facts;
 use crate::event::{EntityType, Event, NodeId, present};
-use crate::time;
 
 /// One `legal_hold.set` … `legal_hold.released` stretch (§5.4); bounds inclusive (§2.1).
 #[derive(Clone, Debug)]
@@ -55,12 +55,6 @@ pub struct Disposal {
     pub to: Timestamp,
     /// RET-07 (b): the fields that are missing (or not a time).
     pub missing: Vec<String>,
-}
-
-fn attr_time(a: &serde_json::Map<String, serde_json::Value>, key: &str) -> Option<Timestamp> {
-    a.get(key)
-        .and_then(serde_json::Value::as_str)
-        .and_then(|s| time::parse_date_or_time(s).ok())
 }
 
 /// Whether a hold scope covers an event: empty, or it names the event's subject, a node it
