@@ -128,3 +128,20 @@ pub fn parse_event(v: &Value) -> crate::event::Event {
         .result
         .unwrap_or_else(|r| panic!("event rejected: {}", r.reason))
 }
+
+/// A finding key as [`Case::keys`] returns it: `(subject, discriminator, level)`.
+pub fn k(subject: &str, discriminator: &str, level: &str) -> (String, String, String) {
+    (subject.into(), discriminator.into(), level.into())
+}
+
+/// `base` with the keys of `extra` set, and those set to `null` removed.
+pub fn merge(mut base: Value, extra: Value) -> Value {
+    for (key, v) in extra.as_object().expect("extra is an object") {
+        if v.is_null() {
+            base.as_object_mut().expect("base is an object").remove(key);
+        } else {
+            base[key] = v.clone();
+        }
+    }
+    base
+}

@@ -773,6 +773,7 @@ impl Rule for Acc04 {
 
 #[cfg(test)]
 mod tests {
+    use crate::testing::k;
     use serde_json::{Value, json};
 
     use crate::checks::Status;
@@ -782,12 +783,6 @@ mod tests {
     const SOX: &str = "[policy]\npacks = [\"sox\"]\n";
     const SR: &str = "[policy]\npacks = [\"sr11-7\"]\n";
     const GDPR: &str = "[policy]\npacks = [\"gdpr\"]\n";
-
-    type Key = (String, String, String);
-
-    fn k(subject: &str, disc: &str, level: &str) -> Key {
-        (subject.into(), disc.into(), level.into())
-    }
 
     /// Evidence of the first finding of a rule: (event id, file, line).
     fn evidence(case: &Case, rule: &str) -> Vec<(String, String, u64)> {

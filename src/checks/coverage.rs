@@ -471,6 +471,7 @@ fn stretches(
 
 #[cfg(test)]
 mod tests {
+    use crate::testing::k;
     use serde_json::{Value, json};
 
     use crate::checks::Status;
@@ -479,10 +480,6 @@ mod tests {
     /// LOG-04's `(subject, discriminator, level)` keys in a case.
     fn keys(case: &Case) -> Vec<(String, String, String)> {
         case.keys("LOG-04")
-    }
-
-    fn k(subject: &str, disc: &str, level: &str) -> (String, String, String) {
-        (subject.into(), disc.into(), level.into())
     }
 
     fn started(id: &str, ts: &str) -> Value {

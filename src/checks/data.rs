@@ -907,6 +907,7 @@ fn clock_start(facts: &Facts<'_>, e: &Event, clock: Clock) -> Timestamp {
 
 #[cfg(test)]
 mod tests {
+    use crate::testing::{k, merge};
     use serde_json::{Value, json};
 
     use crate::checks::Status;
@@ -915,12 +916,6 @@ mod tests {
     /// The AI Act provider pack; fixtures are dated after its effective date (2026-08-02).
     const EU: &str = "[policy]\npacks = [\"eu-ai-act-provider\"]\n";
 
-    type Key = (String, String, String);
-
-    fn k(subject: &str, disc: &str, level: &str) -> Key {
-        (subject.into(), disc.into(), level.into())
-    }
-
     /// Evidence of the first finding of a rule: (event id, file, line).
     fn evidence(case: &Case, rule: &str) -> Vec<(String, String, u64)> {
         case.of(rule)[0]
@@ -928,17 +923,6 @@ mod tests {
             .iter()
             .map(|e| (e.event.clone().unwrap_or_default(), e.path.clone(), e.line))
             .collect()
-    }
-
-    fn merge(mut base: Value, extra: Value) -> Value {
-        for (key, v) in extra.as_object().unwrap() {
-            if v.is_null() {
-                base.as_object_mut().unwrap().remove(key);
-            } else {
-                base[key] = v.clone();
-            }
-        }
-        base
     }
 
     fn sys(e: Value) -> Value {

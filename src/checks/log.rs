@@ -586,6 +586,7 @@ impl Rule for Log07 {
 
 #[cfg(test)]
 mod tests {
+    use crate::testing::k;
     use serde_json::json;
 
     use crate::testing::{chain, check, check_events, ev, with};
@@ -598,10 +599,6 @@ mod tests {
             "resource:r",
             json!({"action": "read", "result": "success"}),
         )
-    }
-
-    fn k(s: &str, d: &str, l: &str) -> (String, String, String) {
-        (s.to_string(), d.to_string(), l.to_string())
     }
 
     #[test]

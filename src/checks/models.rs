@@ -651,15 +651,12 @@ fn datasheet_problem(model: &Model, attrs: &Map<String, Value>) -> Option<String
 
 #[cfg(test)]
 mod tests {
+    use crate::testing::k;
     use serde_json::{Value, json};
 
     use crate::testing::{check_events, ev, with};
 
     const SR: &str = "[policy]\npacks = [\"sr11-7\"]\n";
-
-    fn k(subject: &str, disc: &str, level: &str) -> (String, String, String) {
-        (subject.into(), disc.into(), level.into())
-    }
 
     /// A complete registration of `m@VERSION` for `credit`.
     fn reg(id: &str, ts: &str, version: &str, extra: Value) -> Value {

@@ -344,6 +344,7 @@ mod tests {
 /// Events shared by the family's tests.
 #[cfg(test)]
 mod fixtures {
+    pub use crate::testing::{k, merge};
     use serde_json::{Value, json};
 
     use crate::testing::{ev, with};
@@ -352,22 +353,6 @@ mod fixtures {
     pub const DEPLOYER: &str = "[policy]\npacks = [\"eu-ai-act-deployer\"]\n";
     pub const GDPR: &str = "[policy]\npacks = [\"gdpr\"]\n";
     pub const NYC: &str = "[policy]\npacks = [\"nyc-ll144\"]\n";
-
-    pub fn k(subject: &str, disc: &str, level: &str) -> (String, String, String) {
-        (subject.into(), disc.into(), level.into())
-    }
-
-    /// `base` with the keys of `extra` set, and those set to `null` removed.
-    pub fn merge(mut base: Value, extra: Value) -> Value {
-        for (key, v) in extra.as_object().expect("extra is an object") {
-            if v.is_null() {
-                base.as_object_mut().unwrap().remove(key);
-            } else {
-                base[key] = v.clone();
-            }
-        }
-        base
-    }
 
     /// A complete, solely automated `decision.made` of `dep-7` with legal effect.
     pub fn decision(id: &str, ts: &str, extra: Value) -> Value {

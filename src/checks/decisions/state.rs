@@ -329,6 +329,7 @@ impl crate::checks::Rule for Dec01 {
 
 #[cfg(test)]
 mod tests {
+    use crate::testing::k;
     use serde_json::{Value, json};
 
     use crate::checks::Status;
@@ -351,10 +352,6 @@ mod tests {
             ));
         }
         check_events(&all, extra)
-    }
-
-    fn k(subject: &str, disc: &str, level: &str) -> (String, String, String) {
-        (subject.into(), disc.into(), level.into())
     }
 
     fn dep(id: &str, ts: &str, kind: &str, v: Option<&str>) -> Value {

@@ -1,5 +1,6 @@
 //! Event builders shared by the DEP tests.
 
+pub use crate::testing::{k, merge};
 use serde_json::{Value, json};
 
 use crate::testing::{Case, ev, with};
@@ -7,22 +8,6 @@ use crate::testing::{Case, ev, with};
 pub const SR: &str = "[policy]\npacks = [\"sr11-7\"]\n";
 pub const EU: &str = "[policy]\npacks = [\"eu-ai-act-provider\"]\n";
 pub const NYC: &str = "[policy]\npacks = [\"nyc-ll144\"]\n";
-
-pub fn k(subject: &str, disc: &str, level: &str) -> (String, String, String) {
-    (subject.into(), disc.into(), level.into())
-}
-
-/// `attrs` with `extra` applied: a `null` removes the key, anything else sets it.
-pub fn merge(mut attrs: Value, extra: Value) -> Value {
-    for (key, v) in extra.as_object().expect("extra is an object") {
-        if v.is_null() {
-            attrs.as_object_mut().unwrap().remove(key);
-        } else {
-            attrs[key] = v.clone();
-        }
-    }
-    attrs
-}
 
 /// `system.registered` of `credit`.
 pub fn system(id: &str, ts: &str, attrs: Value) -> Value {

@@ -1,6 +1,7 @@
 //! Test fixtures shared by the INC and DEP-06 tests: a system `credit`, incident `inc-1`,
 //! production deployment `dep-7`. Lines are numbered from 1 in `main.jsonl`.
 
+pub use crate::testing::{k, merge};
 use serde_json::{Value, json};
 
 use crate::checks::{Finding, Status};
@@ -9,10 +10,6 @@ use crate::testing::{Case, ev, with};
 pub const PROVIDER: &str = "[policy]\npacks = [\"eu-ai-act-provider\"]\n";
 pub const DEPLOYER: &str = "[policy]\npacks = [\"eu-ai-act-deployer\"]\n";
 pub const GDPR: &str = "[policy]\npacks = [\"gdpr\"]\n";
-
-pub fn k(subject: &str, disc: &str, level: &str) -> (String, String, String) {
-    (subject.into(), disc.into(), level.into())
-}
 
 /// `(event id, line)` of a finding's evidence, all in `main.jsonl`.
 pub fn locs(f: &Finding) -> Vec<(&str, u64)> {
@@ -31,18 +28,6 @@ pub fn not_evaluable(case: &Case, rule: &str) -> bool {
 
 pub fn not_applicable(case: &Case, rule: &str) -> bool {
     matches!(case.status(rule), Some(Status::NotApplicable(_)))
-}
-
-/// `base` with `extra` applied: a `null` removes the key.
-fn patch(mut base: Value, extra: Value) -> Value {
-    for (key, v) in extra.as_object().expect("extra is an object") {
-        if v.is_null() {
-            base.as_object_mut().unwrap().remove(key);
-        } else {
-            base[key] = v.clone();
-        }
-    }
-    base
 }
 
 pub fn system(name: &str, role: &str, risk: &str) -> Value {
@@ -82,7 +67,7 @@ pub fn opened(id: &str, ts: &str, extra: Value) -> Value {
         "title": "Score drift", "severity": "high", "serious": false, "awareness_ts": ts,
         "affects": ["deployment:dep-7"], "evidence": ["x1"], "personal_data_breach": false,
     });
-    incident(id, ts, "incident.opened", "inc-1", patch(base, extra))
+    incident(id, ts, "incident.opened", "inc-1", merge(base, extra))
 }
 
 pub fn updated(id: &str, ts: &str, extra: Value) -> Value {
@@ -91,7 +76,7 @@ pub fn updated(id: &str, ts: &str, extra: Value) -> Value {
         ts,
         "incident.updated",
         "inc-1",
-        patch(json!({"title": "Score drift"}), extra),
+        merge(json!({"title": "Score drift"}), extra),
     )
 }
 
@@ -100,7 +85,7 @@ pub fn closed(id: &str, ts: &str, extra: Value) -> Value {
         "title": "Score drift", "root_cause": "bureau changed its scale",
         "corrective_actions": "rescaled the feed",
     });
-    incident(id, ts, "incident.closed", "inc-1", patch(base, extra))
+    incident(id, ts, "incident.closed", "inc-1", merge(base, extra))
 }
 
 pub fn notified(id: &str, ts: &str, recipient: &str, extra: Value) -> Value {
@@ -109,7 +94,7 @@ pub fn notified(id: &str, ts: &str, recipient: &str, extra: Value) -> Value {
         ts,
         "incident.notified",
         "inc-1",
-        patch(json!({"recipient": recipient}), extra),
+        merge(json!({"recipient": recipient}), extra),
     )
 }
 

@@ -106,15 +106,12 @@ mod fixtures {
     //! Events shared by the lifecycle tests: a high-risk provider system `credit`, registrations
     //! of `m@VERSION`, production deployments of `dep-1`.
 
+    pub use crate::testing::k;
     use serde_json::{Value, json};
 
     use crate::testing::{ev, with};
 
     pub const SR: &str = "[policy]\npacks = [\"sr11-7\"]\n";
-
-    pub fn k(subject: &str, disc: &str, level: &str) -> (String, String, String) {
-        (subject.into(), disc.into(), level.into())
-    }
 
     /// `attrs` with `extra` merged in; a `null` in `extra` removes the key.
     pub fn merged(mut attrs: Value, extra: Value) -> Value {

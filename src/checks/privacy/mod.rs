@@ -359,6 +359,7 @@ impl Rule for Prv05 {
 
 #[cfg(test)]
 mod tests {
+    use crate::testing::k;
     use serde_json::{Value, json};
 
     use super::*;
@@ -366,10 +367,6 @@ mod tests {
     use crate::testing::{chain, check, check_events, ev, with};
 
     const GDPR: &str = "[policy]\npacks = [\"gdpr\"]\n";
-
-    fn k(subject: &str, disc: &str, level: &str) -> (String, String, String) {
-        (subject.into(), disc.into(), level.into())
-    }
 
     fn access(id: &str, ts: &str, actor: &str, attrs: Value) -> Value {
         let e = ev(id, ts, "access", "resource:loans", attrs);

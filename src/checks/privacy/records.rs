@@ -760,16 +760,13 @@ at {}",
 
 #[cfg(test)]
 mod tests {
+    use crate::testing::k;
     use serde_json::{Value, json};
 
     use crate::checks::Status;
     use crate::testing::{Case, check_events, ev, with};
 
     const GDPR: &str = "[policy]\npacks = [\"gdpr\"]\n";
-
-    fn k(subject: &str, disc: &str, level: &str) -> (String, String, String) {
-        (subject.into(), disc.into(), level.into())
-    }
 
     fn lines(case: &Case, rule: &str, i: usize) -> Vec<(String, u64)> {
         case.of(rule)[i]

@@ -4,19 +4,14 @@
 mod floors;
 mod records;
 
+use crate::testing::k;
 use serde_json::{Value, json};
 
 use crate::checks::Status;
 use crate::testing::{Case, ev, with};
 
-type Key = (String, String, String);
-
 const PROVIDER: &[&str] = &["eu-ai-act-provider"];
 const GDPR: &[&str] = &["gdpr"];
-
-fn k(subject: &str, disc: &str, level: &str) -> Key {
-    (subject.into(), disc.into(), level.into())
-}
 
 /// Evidence of the first finding of a rule: (event id, file, line).
 fn locs(case: &Case, rule: &str) -> Vec<(String, String, u64)> {
