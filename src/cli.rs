@@ -52,6 +52,20 @@ enum Command {
         #[arg(long, value_parser = parse_time)]
         as_of: Option<Timestamp>,
     },
+    /// Check, then write the next version `vN` of the evidence site.
+    Build {
+        #[arg(short, long, default_value = "trailbook.toml")]
+        config: PathBuf,
+        /// The site root (default: `site/internal` beside the config file).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// The report's as-of time (RFC 3339); default: `[report] as_of`, SOURCE_DATE_EPOCH, else the latest event.
+        #[arg(long, value_parser = parse_time)]
+        as_of: Option<Timestamp>,
+        /// A folder of templates that replace built-in ones of the same name.
+        #[arg(long)]
+        templates: Option<PathBuf>,
+    },
     /// Export the lineage graph.
     Graph {
         #[arg(short, long, default_value = "trailbook.toml")]
@@ -260,6 +274,45 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             if !matches!(format, Format::Text) {
                 eprintln!("{}", report.counts_line());
             }
+            Ok(exit_code(&findings))
+        }
+        Command::Build {
+            config,
+            out,
+            as_of,
+            templates,
+        } => {
+            let loaded = load(&config, as_of)?;
+            let mut timer = Timer::new();
+            let findings =
+                checks::run(&loaded.model, &loaded.graph, &loaded.config, &loaded.ingest);
+            timer.lap("checks");
+            let packs = enabled_packs(&loaded.config);
+            let root = out.unwrap_or_else(|| loaded.config.dir.join("site/internal"));
+            let input = crate::render::Input {
+                config: &loaded.config,
+                ingest: &loaded.ingest,
+                model: &loaded.model,
+                graph: &loaded.graph,
+                findings: &findings,
+                packs: &packs,
+            };
+            let built = crate::render::write_site(&input, &root, "internal", templates.as_deref())?;
+            timer.lap("render");
+            let report = Report {
+                config_path: &config.to_string_lossy(),
+                ingest: &loaded.ingest,
+                model: &loaded.model,
+                findings: &findings,
+                packs,
+                evidence_limit: loaded.config.policy.evidence_limit,
+            };
+            eprintln!("{}", report.counts_line());
+            eprintln!(
+                "wrote version v{} of the site: open `{}`",
+                built.version,
+                built.dir.join("index.html").display()
+            );
             Ok(exit_code(&findings))
         }
         Command::Graph {

@@ -1,7 +1,7 @@
 //! trailbook: machine-learning audit logs → evidence a regulator can trust.
 //!
 //! The pipeline (`ARCHITECTURE.md`): [`config`] → [`ingest`] → [`model`] → [`graph`] →
-//! [`checks`] → report. Every stage's output is `Serialize`, so `trailbook check --emit
+//! [`checks`] → report or [`render`] (the evidence site). Every stage's output is `Serialize`, so `trailbook check --emit
 //! model|graph|findings` can dump any boundary as JSON.
 
 pub mod checks;
@@ -13,6 +13,7 @@ pub mod graph;
 pub mod ingest;
 pub mod init;
 pub mod model;
+pub mod render;
 pub mod report;
 pub mod synth;
 #[cfg(test)]

@@ -1,0 +1,21 @@
+//! `decisions.html` (`SITE.md`, "Pages").
+
+use serde::Serialize;
+
+use crate::render::{Cx, Pages};
+
+#[derive(Serialize)]
+struct Page {
+    summary: String,
+}
+
+pub fn write(cx: &Cx<'_>, pages: &mut Pages) -> anyhow::Result<()> {
+    let page = Page {
+        summary: String::from("Decisions"),
+    };
+    pages.add(
+        "decisions.html",
+        cx.render("decisions.html", "decisions.html", "Decisions", page)?,
+    );
+    Ok(())
+}

@@ -1,0 +1,21 @@
+//! `deployments.html` (`SITE.md`, "Pages").
+
+use serde::Serialize;
+
+use crate::render::{Cx, Pages};
+
+#[derive(Serialize)]
+struct Page {
+    summary: String,
+}
+
+pub fn write(cx: &Cx<'_>, pages: &mut Pages) -> anyhow::Result<()> {
+    let page = Page {
+        summary: String::from("Deployments"),
+    };
+    pages.add(
+        "deployments.html",
+        cx.render("deployments.html", "deployments.html", "Deployments", page)?,
+    );
+    Ok(())
+}

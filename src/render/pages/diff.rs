@@ -1,0 +1,21 @@
+//! `diff.html` (`SITE.md`, "Pages").
+
+use serde::Serialize;
+
+use crate::render::{Cx, Pages};
+
+#[derive(Serialize)]
+struct Page {
+    summary: String,
+}
+
+pub fn write(cx: &Cx<'_>, pages: &mut Pages) -> anyhow::Result<()> {
+    let page = Page {
+        summary: String::from("Changes"),
+    };
+    pages.add(
+        "diff.html",
+        cx.render("diff.html", "diff.html", "Changes", page)?,
+    );
+    Ok(())
+}

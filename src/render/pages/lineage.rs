@@ -1,0 +1,21 @@
+//! `lineage.html` (`SITE.md`, "Pages").
+
+use serde::Serialize;
+
+use crate::render::{Cx, Pages};
+
+#[derive(Serialize)]
+struct Page {
+    summary: String,
+}
+
+pub fn write(cx: &Cx<'_>, pages: &mut Pages) -> anyhow::Result<()> {
+    let page = Page {
+        summary: String::from("Lineage"),
+    };
+    pages.add(
+        "lineage.html",
+        cx.render("lineage.html", "lineage.html", "Lineage", page)?,
+    );
+    Ok(())
+}

@@ -1,0 +1,21 @@
+//! `methodology.html` (`SITE.md`, "Pages").
+
+use serde::Serialize;
+
+use crate::render::{Cx, Pages};
+
+#[derive(Serialize)]
+struct Page {
+    summary: String,
+}
+
+pub fn write(cx: &Cx<'_>, pages: &mut Pages) -> anyhow::Result<()> {
+    let page = Page {
+        summary: String::from("Methodology"),
+    };
+    pages.add(
+        "methodology.html",
+        cx.render("methodology.html", "methodology.html", "Methodology", page)?,
+    );
+    Ok(())
+}

@@ -1,0 +1,150 @@
+//! The pages of a version (`SITE.md`, "Pages"), one module per page or page family. Each module
+//! has `write(cx, pages)`, which turns the model into page data (plain serialisable structs,
+//! sorted) and renders it through its template. Shared row types live here.
+
+mod access;
+pub mod data;
+mod datasets;
+mod decisions;
+mod deployments;
+mod diff;
+mod events;
+mod findings;
+mod incidents;
+mod integrity;
+mod lineage;
+mod methodology;
+mod models;
+mod monitoring;
+mod overview;
+mod packs;
+mod retention;
+mod sources;
+
+use serde::Serialize;
+
+use super::{Cx, Pages, links};
+use crate::checks::Finding;
+use crate::event::{Event, NodeId};
+
+/// Renders every page and data file of the version into `pages`.
+pub fn all(cx: &Cx<'_>, pages: &mut Pages) -> anyhow::Result<()> {
+    overview::write(cx, pages)?;
+    findings::write(cx, pages)?;
+    packs::write(cx, pages)?;
+    models::write(cx, pages)?;
+    datasets::write(cx, pages)?;
+    lineage::write(cx, pages)?;
+    deployments::write(cx, pages)?;
+    decisions::write(cx, pages)?;
+    monitoring::write(cx, pages)?;
+    incidents::write(cx, pages)?;
+    access::write(cx, pages)?;
+    retention::write(cx, pages)?;
+    sources::write(cx, pages)?;
+    events::write(cx, pages)?;
+    integrity::write(cx, pages)?;
+    methodology::write(cx, pages)?;
+    diff::write(cx, pages)?;
+    data::write(cx, pages)?;
+    Ok(())
+}
+
+/// An evidence location as pages show it: `path:line`, linked to the event's drill-down page.
+#[derive(Clone, Debug, Serialize)]
+pub struct EvidenceRow {
+    pub event: Option<String>,
+    pub path: String,
+    pub line: u64,
+    pub href: Option<String>,
+}
+
+/// The evidence of a finding, linked to drill-down pages where the event is in view.
+pub fn evidence(cx: &Cx<'_>, f: &Finding) -> Vec<EvidenceRow> {
+    f.evidence
+        .iter()
+        .map(|e| EvidenceRow {
+            event: e.event.clone(),
+            path: e.path.clone(),
+            line: e.line,
+            href: e.event.as_deref().and_then(|id| event_link(cx, id)),
+        })
+        .collect()
+}
+
+/// The drill-down link of an event of the as-of view, by id.
+pub fn event_link(cx: &Cx<'_>, id: &str) -> Option<String> {
+    cx.model().by_id(id).map(links::event_href)
+}
+
+/// An event as a row of a table: when, what, who, where it was logged, with its drill-down link.
+#[derive(Clone, Debug, Serialize)]
+pub struct EventRow {
+    pub id: String,
+    pub ts: String,
+    pub kind: String,
+    pub actor: String,
+    pub subject: Option<String>,
+    pub subject_href: Option<String>,
+    pub href: String,
+    pub path: String,
+    pub line: u64,
+}
+
+impl EventRow {
+    pub fn new(cx: &Cx<'_>, i: u32) -> EventRow {
+        let e: &Event = cx.model().event(i);
+        let file = &cx.input.ingest.files[e.origin.file as usize];
+        let subject = e.subject_node();
+        EventRow {
+            id: e.id.clone(),
+            ts: crate::time::fmt(e.ts),
+            kind: e.kind.clone(),
+            actor: e.actor.id.clone(),
+            subject_href: subject.as_ref().and_then(links::href),
+            subject: subject.map(|s| s.0),
+            href: links::event_href(i),
+            path: file.path.clone(),
+            line: e.origin.line,
+        }
+    }
+}
+
+/// A reference to an entity with its page, for tables.
+#[derive(Clone, Debug, Serialize)]
+pub struct EntityLink {
+    pub id: String,
+    pub label: String,
+    pub href: Option<String>,
+    pub unresolved: bool,
+}
+
+impl EntityLink {
+    pub fn new(cx: &Cx<'_>, node: &NodeId) -> EntityLink {
+        EntityLink {
+            id: node.0.clone(),
+            label: node.id().to_string(),
+            href: links::href(node),
+            unresolved: cx.model().entity(node).is_none_or(|e| e.unresolved),
+        }
+    }
+}
+
+/// One link of a pager.
+#[derive(Serialize)]
+pub struct PageLink {
+    pub number: usize,
+    pub href: String,
+    pub current: bool,
+}
+
+/// The pager of a list split into `count` pages named by `name(page number)`.
+pub fn pager(count: usize, current: usize, name: impl Fn(usize) -> String) -> Vec<PageLink> {
+    (1..=count)
+        .map(|n| PageLink {
+            number: n,
+            href: name(n),
+            current: n == current,
+        })
+        .collect()
+}

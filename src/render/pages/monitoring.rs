@@ -1,0 +1,21 @@
+//! `monitoring.html` (`SITE.md`, "Pages").
+
+use serde::Serialize;
+
+use crate::render::{Cx, Pages};
+
+#[derive(Serialize)]
+struct Page {
+    summary: String,
+}
+
+pub fn write(cx: &Cx<'_>, pages: &mut Pages) -> anyhow::Result<()> {
+    let page = Page {
+        summary: String::from("Monitoring"),
+    };
+    pages.add(
+        "monitoring.html",
+        cx.render("monitoring.html", "monitoring.html", "Monitoring", page)?,
+    );
+    Ok(())
+}

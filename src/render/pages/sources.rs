@@ -1,0 +1,21 @@
+//! `sources.html` (`SITE.md`, "Pages").
+
+use serde::Serialize;
+
+use crate::render::{Cx, Pages};
+
+#[derive(Serialize)]
+struct Page {
+    summary: String,
+}
+
+pub fn write(cx: &Cx<'_>, pages: &mut Pages) -> anyhow::Result<()> {
+    let page = Page {
+        summary: String::from("Sources"),
+    };
+    pages.add(
+        "sources.html",
+        cx.render("sources.html", "sources.html", "Sources", page)?,
+    );
+    Ok(())
+}
