@@ -39,6 +39,26 @@ impl Case {
         v
     }
 
+    /// Renders this case as version 1 of an `internal` site, in memory (no files written).
+    pub fn site(&self) -> crate::render::Pages {
+        let packs: Vec<String> = checks::catalogue::PACKS
+            .iter()
+            .filter(|p| self.loaded.config.policy.enabled(p.id))
+            .map(|p| p.id.to_string())
+            .collect();
+        let input = crate::render::Input {
+            config: &self.loaded.config,
+            ingest: &self.loaded.ingest,
+            model: &self.loaded.model,
+            graph: &self.loaded.graph,
+            findings: &self.findings,
+            packs: &packs,
+        };
+        let cx =
+            crate::render::Cx::new(&input, 1, "internal", None, None).expect("templates parse");
+        crate::render::render(&cx).unwrap_or_else(|e| panic!("site does not render: {e:#}"))
+    }
+
     /// The status of a rule in this run (`evaluated`, `not_evaluable`, `not_applicable`).
     pub fn status(&self, rule: &str) -> Option<&checks::Status> {
         self.findings
@@ -144,4 +164,15 @@ pub fn merge(mut base: Value, extra: Value) -> Value {
         }
     }
     base
+}
+
+/// The text of one page of a rendered site (panics, listing the pages, when it is missing).
+pub fn page(pages: &crate::render::Pages, path: &str) -> String {
+    let bytes = pages.files.get(path).unwrap_or_else(|| {
+        panic!(
+            "no page `{path}`; pages: {:?}",
+            pages.files.keys().collect::<Vec<_>>()
+        )
+    });
+    String::from_utf8(bytes.clone()).expect("pages are UTF-8")
 }

@@ -197,3 +197,31 @@ pub fn write(cx: &Cx<'_>, pages: &mut Pages) -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use crate::testing::{check_events, ev, page};
+
+    #[test]
+    fn overview_shows_the_system_card_and_scorecards() {
+        let case = check_events(
+            &[ev(
+                "s1",
+                "2026-01-01T00:00:00Z",
+                "system.registered",
+                "system:credit",
+                json!({"name": "Credit <b>scoring</b>", "intended_purpose": "loan decisions", "risk": "high", "role": "provider", "owner": "cro"}),
+            )],
+            "[policy]\npacks = [\"baseline\", \"gdpr\"]\n",
+        );
+        let html = page(&case.site(), "index.html");
+        assert!(html.contains("Credit &lt;b&gt;scoring&lt;"), "{html}");
+        assert!(!html.contains("<b>scoring"), "log values are escaped");
+        assert!(html.contains("loan decisions"));
+        assert!(html.contains("href=\"packs/gdpr.html\""));
+        assert!(html.contains("href=\"packs/baseline.html\""));
+        assert!(html.contains("first version of this site"));
+    }
+}
