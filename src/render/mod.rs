@@ -348,6 +348,19 @@ fn environment(dir: Option<&Path>) -> anyhow::Result<Environment<'static>> {
             .map_err(|e| anyhow::anyhow!("{e:#}"))
             .with_context(|| format!("template `{name}` does not parse"))?;
     }
+    // HTML escaping of & < > " ' (as `esc` does for SVG); minijinja's default also turns `/`
+    // into `&#x2f;`, which is safe but makes every link in the page source unreadable.
+    env.set_formatter(|out, state, value| {
+        if matches!(state.auto_escape(), minijinja::AutoEscape::Html)
+            && !value.is_safe()
+            && !value.is_undefined()
+            && !value.is_none()
+        {
+            let text = value.to_string();
+            return out.write_str(&esc(&text)).map_err(minijinja::Error::from);
+        }
+        minijinja::escape_formatter(out, state, value)
+    });
     env.add_filter("num", |n: i64| crate::render::links::thousands(n));
     Ok(env)
 }
