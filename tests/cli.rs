@@ -653,3 +653,325 @@ fn check_finds_exactly_what_the_generator_planted() {
     want.dedup();
     assert_eq!(found, want);
 }
+
+/// Every file of a folder tree, by path relative to it (`/` separators), with its bytes.
+fn tree(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let entry = entry.unwrap();
+            if entry.file_type().unwrap().is_dir() {
+                stack.push(entry.path());
+            } else {
+                let rel = entry
+                    .path()
+                    .strip_prefix(dir)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                out.insert(rel, std::fs::read(entry.path()).unwrap());
+            }
+        }
+    }
+    out
+}
+
+fn build(config: &Path, out: &Path, env: &[(&str, &str)]) -> Output {
+    let mut c = bin();
+    c.args([
+        "build",
+        "-c",
+        config.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().expect("trailbook runs")
+}
+
+#[test]
+fn build_writes_numbered_versions_and_never_touches_an_earlier_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    let config = example().join("trailbook.toml");
+    let o = build(&config, &site, &[]);
+    assert_eq!(code(&o), 1, "the example has deny findings: {}", stderr(&o));
+    assert!(
+        stderr(&o).contains("wrote version v1 of the site"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stderr(&o).contains(&site.join("v1/index.html").display().to_string()));
+    let v1 = tree(&site.join("v1"));
+    for page in [
+        "index.html",
+        "findings.html",
+        "models/index.html",
+        "datasets/index.html",
+        "lineage.html",
+        "deployments.html",
+        "decisions.html",
+        "monitoring.html",
+        "incidents/index.html",
+        "access.html",
+        "retention.html",
+        "sources.html",
+        "events/1.html",
+        "integrity.html",
+        "methodology.html",
+        "diff.html",
+        "packs/eu-ai-act-provider.html",
+        "assets/style.css",
+        "findings.json",
+        "findings.sarif",
+        "SHA256SUMS",
+    ] {
+        assert!(v1.contains_key(page), "v1 has no {page}");
+    }
+    assert!(
+        v1.iter()
+            .all(|(p, b)| !p.ends_with(".html") || b.len() < 2 * 1024 * 1024)
+    );
+
+    let o = build(&config, &site, &[]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert_eq!(tree(&site.join("v1")), v1, "building v2 changed v1");
+    let v2 = tree(&site.join("v2"));
+    assert_eq!(v1.keys().collect::<Vec<_>>(), v2.keys().collect::<Vec<_>>());
+    // The same input and as-of: pages differ only in the version number and the links between
+    // versions (the overview's and the diff's comparison with v1, and the state's version).
+    for (path, bytes) in &v1 {
+        if ["index.html", "diff.html", "state.json", "SHA256SUMS"].contains(&path.as_str()) {
+            continue;
+        }
+        // "first seen v1" stays v1 in v2: a reference between versions too.
+        let a = String::from_utf8_lossy(bytes).replace("v1", "vN");
+        let b = String::from_utf8_lossy(&v2[path])
+            .replace("v2", "vN")
+            .replace("v1", "vN");
+        assert!(
+            a == b,
+            "{path} differs between v1 and v2 beyond the version number"
+        );
+    }
+    let versions: Value =
+        serde_json::from_slice(&std::fs::read(site.join("versions.json")).unwrap()).unwrap();
+    let list = versions["versions"].as_array().unwrap();
+    assert_eq!(list.len(), 2);
+    assert_eq!(list[0]["version"], 2, "newest first");
+    assert_eq!(list[0]["as_of"], "2026-03-31T23:59:59Z");
+    assert_eq!(
+        list[1]["manifest_sha256"],
+        hex::encode(Sha256::digest(&v1["SHA256SUMS"]))
+    );
+    assert_eq!(list[0]["findings"]["deny"], 4);
+    let index = std::fs::read_to_string(site.join("index.html")).unwrap();
+    assert!(index.contains("href=\"v2/index.html\"") && index.contains("href=\"v1/index.html\""));
+    let diff = String::from_utf8_lossy(&v2["diff.html"]).into_owned();
+    assert!(diff.contains("v1"), "v2's diff compares with v1");
+}
+
+#[test]
+fn the_manifest_checks_with_sha256sum() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    build(&example().join("trailbook.toml"), &site, &[]);
+    let o = Command::new("sha256sum")
+        .args(["-c", "--strict", "--quiet", "SHA256SUMS"])
+        .current_dir(site.join("v1"))
+        .output()
+        .expect("sha256sum runs");
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let sums = String::from_utf8(std::fs::read(site.join("v1/SHA256SUMS")).unwrap()).unwrap();
+    let files = tree(&site.join("v1"));
+    assert_eq!(
+        sums.lines().count(),
+        files.len() - 1,
+        "every file but SHA256SUMS is listed"
+    );
+    let paths: Vec<&str> = sums.lines().map(|l| &l[66..]).collect();
+    let mut sorted = paths.clone();
+    sorted.sort_unstable();
+    assert_eq!(paths, sorted, "byte-sorted");
+}
+
+#[test]
+fn the_same_input_gives_byte_identical_versions_whatever_threads_zone_and_file_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a");
+    copy_tree(&example(), &a);
+    // The same logs with the files of a source listed one by one, in reverse order.
+    let b = dir.path().join("b");
+    copy_tree(&example(), &b);
+    let mut files: Vec<String> = std::fs::read_dir(b.join("logs/pipeline"))
+        .unwrap()
+        .map(|e| {
+            format!(
+                "\"logs/pipeline/{}\"",
+                e.unwrap().file_name().to_string_lossy()
+            )
+        })
+        .collect();
+    files.sort();
+    files.reverse();
+    assert!(files.len() > 1);
+    let text = std::fs::read_to_string(b.join("trailbook.toml")).unwrap();
+    let listed = text.replace(
+        "paths = [\"logs/pipeline/*.jsonl\"]",
+        &format!("paths = [{}]", files.join(", ")),
+    );
+    assert_ne!(listed, text);
+    std::fs::write(b.join("trailbook.toml"), listed).unwrap();
+    build(
+        &a.join("trailbook.toml"),
+        &dir.path().join("site-a"),
+        &[("RAYON_NUM_THREADS", "1"), ("TZ", "UTC"), ("LC_ALL", "C")],
+    );
+    build(
+        &b.join("trailbook.toml"),
+        &dir.path().join("site-b"),
+        &[
+            ("RAYON_NUM_THREADS", "4"),
+            ("TZ", "America/Los_Angeles"),
+            ("LC_ALL", "de_DE.UTF-8"),
+        ],
+    );
+    let ta = tree(&dir.path().join("site-a/v1"));
+    let tb = tree(&dir.path().join("site-b/v1"));
+    assert_eq!(ta.keys().collect::<Vec<_>>(), tb.keys().collect::<Vec<_>>());
+    for (path, bytes) in &ta {
+        assert!(*bytes == tb[path], "{path} differs between the two builds");
+    }
+}
+
+#[test]
+fn hostile_log_values_render_as_inert_text_in_every_page() {
+    let evil = "<script>alert(1)</script>\"><img src=x onerror=alert(2)>";
+    let md = "Changed <script>alert(3)</script> [click](javascript:alert(4)) ![x](https://tracker.example/p.png)";
+    let events = vec![
+        json!({"id": "s1", "ts": "2026-01-01T00:00:00Z", "kind": "system.registered",
+               "actor": {"id": evil, "type": "human"}, "subject": {"type": "system", "id": "sys"},
+               "attrs": {"name": evil, "intended_purpose": evil, "risk": "high", "role": "provider"}}),
+        json!({"id": "d1", "ts": "2026-01-02T00:00:00Z", "kind": "dataset.registered",
+               "actor": {"id": "dana", "type": "human"}, "system": "sys",
+               "subject": {"type": "dataset", "id": "loans\"><script>alert(5)</script>"},
+               "attrs": {"name": evil, "version": "1", "origin": {"source": evil}}}),
+        json!({"id": "m1", "ts": "2026-01-03T00:00:00Z", "kind": "model.registered",
+               "actor": {"id": "ml", "type": "human"}, "system": "sys",
+               "subject": {"type": "model_version", "id": "risk@1.0.0"},
+               "attrs": {"model": "risk", "version": "1.0.0", "changelog": md, "justification": md,
+                         "datasets": [{"id": "loans\"><script>alert(5)</script>", "role": "train"}]},
+               "rationale": {"summary": md}}),
+        json!({"id": "i1", "ts": "2026-01-04T00:00:00Z", "kind": "incident.opened",
+               "actor": {"id": "ops", "type": "human"}, "system": "sys",
+               "subject": {"type": "incident", "id": "INC-<b>1</b>"},
+               "attrs": {"title": evil, "serious": true, "affects": ["model_version:risk@1.0.0"],
+                         "corrective_actions": md}}),
+        json!({"id": "x1", "ts": "2026-01-05T00:00:00Z", "kind": "access",
+               "actor": {"id": evil, "type": "human"}, "subject": {"type": "resource", "id": "javascript:alert(6)"},
+               "attrs": {"action": "read", "result": "success", "purpose": evil}}),
+    ];
+    let dir = fixture(chain(&events).as_bytes());
+    let site = dir.path().join("site");
+    let o = build(&dir.path().join("trailbook.toml"), &site, &[]);
+    assert!(code(&o) < 2, "{}", stderr(&o));
+    let files = tree(&site.join("v1"));
+    let tag_re = regex::Regex::new(r"<[a-z][^<>]*>").unwrap();
+    let handler_re = regex::Regex::new(r"\son[a-z]+\s*=").unwrap();
+    let mut checked = 0;
+    for (path, bytes) in &files {
+        if !(path.ends_with(".html") || path.ends_with(".svg")) {
+            continue;
+        }
+        checked += 1;
+        let text = String::from_utf8_lossy(bytes).to_lowercase();
+        for bad in ["<script>alert", "<img", "<b>1</b>"] {
+            assert!(!text.contains(bad), "{path} contains a live `{bad}`");
+        }
+        // No tag carries an event handler or a javascript: URL, and nothing is fetched.
+        for tag in tag_re.find_iter(&text) {
+            let tag = tag.as_str();
+            assert!(!handler_re.is_match(tag), "{path}: live handler in {tag}");
+            assert!(
+                !tag.contains("javascript:"),
+                "{path}: javascript: URL in {tag}"
+            );
+            assert!(
+                !tag.contains("tracker.example"),
+                "{path}: external resource in {tag}"
+            );
+        }
+    }
+    assert!(checked > 10);
+    for path in files.keys() {
+        assert!(
+            path.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._/-".contains(&b)),
+            "file name {path} is not restricted to [A-Za-z0-9._/-]"
+        );
+    }
+    let findings = String::from_utf8_lossy(&files["index.html"]).into_owned();
+    assert!(
+        findings.contains("&lt;script&gt;alert(1)&lt;"),
+        "the value is shown, as text"
+    );
+}
+
+#[test]
+fn a_build_that_cannot_run_publishes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    let o = build(&dir.path().join("missing.toml"), &site, &[]);
+    assert_eq!(code(&o), 2);
+    assert!(!site.join("v1").exists());
+    let o = bin()
+        .args([
+            "build",
+            "-c",
+            example().join("trailbook.toml").to_str().unwrap(),
+            "--out",
+        ])
+        .arg(&site)
+        .arg("--templates")
+        .arg(dir.path().join("no-such-folder"))
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(stderr(&o).contains("no-such-folder"), "{}", stderr(&o));
+    assert!(!site.join("v1").exists());
+}
+
+#[test]
+fn a_template_folder_overrides_one_page() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("tpl")).unwrap();
+    std::fs::write(
+        dir.path().join("tpl/methodology.html"),
+        "{% extends \"base.html\" %}{% block content %}<p>House methodology</p>{% endblock %}",
+    )
+    .unwrap();
+    let site = dir.path().join("site");
+    let o = bin()
+        .args([
+            "build",
+            "-c",
+            example().join("trailbook.toml").to_str().unwrap(),
+            "--out",
+        ])
+        .arg(&site)
+        .arg("--templates")
+        .arg(dir.path().join("tpl"))
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let page = std::fs::read_to_string(site.join("v1/methodology.html")).unwrap();
+    assert!(page.contains("House methodology"));
+    let other = std::fs::read_to_string(site.join("v1/findings.html")).unwrap();
+    assert!(
+        other.contains("findings.json"),
+        "other pages keep the built-in templates"
+    );
+}

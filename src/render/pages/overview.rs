@@ -36,6 +36,8 @@ struct Scorecard {
     href: String,
     status: String,
     clauses: usize,
+    /// What the counts count: "clauses", or "rules" for a pack without clauses.
+    unit: &'static str,
     counts: Vec<(String, usize)>,
 }
 
@@ -124,7 +126,12 @@ pub fn write(cx: &Cx<'_>, pages: &mut Pages) -> anyhow::Result<()> {
                 CoverageStatus::NotEvaluable,
                 CoverageStatus::Disabled,
             ] {
-                let n = p.clauses.iter().filter(|c| c.status == status).count();
+                // A pack without clauses of its own (baseline) is scored by its rules.
+                let n = if p.clauses.is_empty() {
+                    p.supporting.iter().filter(|r| r.status == status).count()
+                } else {
+                    p.clauses.iter().filter(|c| c.status == status).count()
+                };
                 if n > 0 {
                     counts.push((status.as_str().to_string(), n));
                 }
@@ -134,7 +141,16 @@ pub fn write(cx: &Cx<'_>, pages: &mut Pages) -> anyhow::Result<()> {
                 label: p.label.to_string(),
                 href: format!("packs/{}.html", p.pack),
                 status: p.status.as_str().to_string(),
-                clauses: p.clauses.len(),
+                clauses: if p.clauses.is_empty() {
+                    p.supporting.len()
+                } else {
+                    p.clauses.len()
+                },
+                unit: if p.clauses.is_empty() {
+                    "rules"
+                } else {
+                    "clauses"
+                },
                 counts,
             }
         })
