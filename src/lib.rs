@@ -15,6 +15,7 @@ pub mod init;
 pub mod model;
 pub mod render;
 pub mod report;
+pub mod seal;
 pub mod synth;
 #[cfg(test)]
 pub mod testing;
