@@ -329,7 +329,12 @@ mod tests {
         );
         previous.findings.insert(
             "gone-1".into(),
-            prev_finding("MOD-01", "warn", "model_version:old@<b>1</b>", "was <i>missing</i>"),
+            prev_finding(
+                "MOD-01",
+                "warn",
+                "model_version:old@<b>1</b>",
+                "was <i>missing</i>",
+            ),
         );
         // Entities: one the same, one changed, one removed; the rest added.
         let state = {
@@ -368,7 +373,9 @@ mod tests {
         let cx = Cx::new(&input, 4, "internal", Some(previous), None).unwrap();
         let html = page(&render(&cx).unwrap(), "diff.html");
         let section = |from: &str, to: &str| {
-            let a = html.find(from).unwrap_or_else(|| panic!("no {from}: {html}"));
+            let a = html
+                .find(from)
+                .unwrap_or_else(|| panic!("no {from}: {html}"));
             let b = html[a..].find(to).map_or(html.len(), |b| a + b);
             html[a..b].to_string()
         };
@@ -381,13 +388,22 @@ mod tests {
         }
         assert!(!new.contains(&format!("#f-{}\"", kept.id)));
         assert!(unchanged.contains(&format!("#f-{}", kept.id)));
-        assert!(unchanged.contains(&format!("lv-{other}\">{other}</span> → ")), "{unchanged}");
+        assert!(
+            unchanged.contains(&format!("lv-{other}\">{other}</span> → ")),
+            "{unchanged}"
+        );
         assert!(resolved.contains("gone-1"));
-        assert!(resolved.contains("was &lt;i&gt;missing&lt;/i&gt;"), "old message, escaped");
+        assert!(
+            resolved.contains("was &lt;i&gt;missing&lt;/i&gt;"),
+            "old message, escaped"
+        );
         assert!(!html.contains("<i>missing"));
         let entities = section("id=\"entities\"", "</main>");
         assert!(entities.contains("dataset:retired"), "removed");
-        assert!(entities.contains("deployments.html#deployment-prod"), "changed, linked");
+        assert!(
+            entities.contains("deployments.html#deployment-prod"),
+            "changed, linked"
+        );
         let changed = section("id=\"entities-changed\"", "id=\"entities-removed\"");
         assert!(changed.contains("deployment:prod"));
         assert!(!changed.contains("system:credit"), "same digest: unchanged");

@@ -200,7 +200,10 @@ fn render_page(
             &path,
             "events.html",
             &title,
-            Wrap { drill: Some(&page), index: None },
+            Wrap {
+                drill: Some(&page),
+                index: None,
+            },
         )?;
         if html.len() <= budget {
             return Ok(html);
@@ -386,7 +389,10 @@ mod tests {
         let html = page(&pages, "events/1.html");
         assert!(!html.contains("<script>alert"), "raw line escaped");
         assert!(!html.contains("<img src=x"), "raw line escaped");
-        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{html}");
+        assert!(
+            html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+            "{html}"
+        );
         // Anchors match links::event_href.
         for i in 0..2u32 {
             let href = links::event_href(i);
@@ -431,7 +437,10 @@ mod tests {
         assert!(!last.contains("id=\"e999\""));
         assert!(page(&pages, "events/1.html").contains("id=\"e999\""));
         assert_eq!(links::event_href(1000), "events/2.html#e1000");
-        assert!(last.contains("href=\"../events/1.html\""), "pager back to page 1");
+        assert!(
+            last.contains("href=\"../events/1.html\""),
+            "pager back to page 1"
+        );
         assert!(!pages.files.contains_key("events/3.html"));
     }
 
@@ -459,8 +468,8 @@ mod tests {
             packs: &packs,
         };
         let cx = crate::render::Cx::new(&input, 1, "internal", None, None).unwrap();
-        let full = String::from_utf8(super::render_page(&cx, 1, 1, 0..1, super::BUDGET).unwrap())
-            .unwrap();
+        let full =
+            String::from_utf8(super::render_page(&cx, 1, 1, 0..1, super::BUDGET).unwrap()).unwrap();
         assert!(full.contains(&long), "no clipping under budget");
         let budget = full.len() - 2000;
         let small =
@@ -469,6 +478,9 @@ mod tests {
         assert!(!small.contains(&long));
         assert!(small.contains(&"y".repeat(1000)));
         assert!(small.contains("clipped"), "{small}");
-        assert!(small.contains("main.jsonl:1"), "says where the full line is");
+        assert!(
+            small.contains("main.jsonl:1"),
+            "says where the full line is"
+        );
     }
 }

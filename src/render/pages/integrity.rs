@@ -138,7 +138,10 @@ mod tests {
         let html = page(&case.site(), "integrity.html");
         assert!(html.contains("sha256sum -c --strict SHA256SUMS"));
         assert!(html.contains("trailbook verify"));
-        assert!(html.contains("unsigned"), "signing is not there yet: {html}");
+        assert!(
+            html.contains("unsigned"),
+            "signing is not there yet: {html}"
+        );
         assert!(html.contains("versions.json"));
         let source = &case.loaded.ingest.sources[0];
         assert!(html.contains(source.chain.head.as_deref().unwrap()));

@@ -391,8 +391,14 @@ mod tests {
         let html = page(&case.site(), "methodology.html");
         assert_eq!(RULE_IDS.len(), 59);
         for id in RULE_IDS {
-            assert!(html.contains(&format!("id=\"{id}\"")), "no section for {id}");
-            assert!(html.contains(&format!("href=\"#{id}\"")), "no index link to {id}");
+            assert!(
+                html.contains(&format!("id=\"{id}\"")),
+                "no section for {id}"
+            );
+            assert!(
+                html.contains(&format!("href=\"#{id}\"")),
+                "no index link to {id}"
+            );
         }
         // The configured parameter and its default.
         assert!(html.contains("&quot;3 days&quot;"), "{html}");

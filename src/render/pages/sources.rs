@@ -199,7 +199,10 @@ pub fn write(cx: &Cx<'_>, pages: &mut Pages) -> anyhow::Result<()> {
         } else {
             "Sources".to_string()
         };
-        pages.add(path.clone(), cx.render(&path, "sources.html", &title, page)?);
+        pages.add(
+            path.clone(),
+            cx.render(&path, "sources.html", &title, page)?,
+        );
     }
     Ok(())
 }
@@ -253,7 +256,9 @@ fn summary(cx: &Cx<'_>) -> Summary {
         column: i.column,
         expected: i.expected.clone(),
         found: i.found.clone(),
-        href: event_at.get(&(i.file, i.line)).map(|&e| links::event_href(e)),
+        href: event_at
+            .get(&(i.file, i.line))
+            .map(|&e| links::event_href(e)),
     };
     let sources = ingest
         .sources
@@ -403,7 +408,10 @@ mod tests {
         let html = page(&pages, "sources.html");
         let file = &case.loaded.ingest.files[0];
         assert!(html.contains(&file.sha256), "file digest shown");
-        assert!(html.contains("main.jsonl:3:"), "quarantined line located: {html}");
+        assert!(
+            html.contains("main.jsonl:3:"),
+            "quarantined line located: {html}"
+        );
         assert!(html.contains("invalid JSON"), "reason shown");
         // 3 lines = 2 events + 1 quarantined, shown as such.
         assert!(html.contains("3 = 2 + 1"), "{html}");
@@ -425,7 +433,10 @@ mod tests {
         let issue = &case.loaded.ingest.sources[0].chain.issues[0];
         assert!(html.contains("chain break"), "{html}");
         assert!(html.contains(&issue.expected) && html.contains(&issue.found));
-        assert!(html.contains("href=\"events/1.html#e1\""), "links the event at the break");
+        assert!(
+            html.contains("href=\"events/1.html#e1\""),
+            "links the event at the break"
+        );
     }
 
     #[test]
