@@ -269,11 +269,11 @@ fn summary(cx: &Cx<'_>) -> Summary {
             let (status, label) = match s.chain_mode {
                 ChainMode::None => (
                     "not applicable",
-                    "not chained (`chain = \"none\"`): edits cannot be detected".to_string(),
+                    "not chained (chain = \"none\"): edits cannot be detected".to_string(),
                 ),
                 ChainMode::Optional if chain.chained_lines == 0 => (
                     "not evaluable",
-                    "no line carries `seq` and `prev`: edits cannot be detected".to_string(),
+                    "no line carries seq and prev: edits cannot be detected".to_string(),
                 ),
                 _ if chain.issues.is_empty() => (
                     "pass",
