@@ -54,6 +54,8 @@ pub struct Previous {
     pub findings: BTreeMap<String, PrevFinding>,
     /// Entity node id → digest of its timeline (event ids), to tell added from changed.
     pub entities: BTreeMap<String, String>,
+    /// SHA-256 of its `SHA256SUMS`, when that file could be read.
+    pub sums_sha256: Option<String>,
 }
 
 #[derive(Clone, Debug, serde::Deserialize)]

@@ -86,6 +86,9 @@ pub fn previous(root: &Path, n: u32) -> anyhow::Result<Previous> {
             })
             .collect(),
         entities: state.entities,
+        sums_sha256: fs::read(root.join(format!("v{n}/SHA256SUMS")))
+            .ok()
+            .map(|b| hex::encode(Sha256::digest(&b))),
     })
 }
 

@@ -1,21 +1,185 @@
-//! `integrity.html` (`SITE.md`, "Pages").
+//! `integrity.html` (`SITE.md`, `INTEGRITY.md` §3): how to verify this version with `trailbook
+//! verify` and with standard tools alone, where the digest of this version's manifest is (not on
+//! this page: the manifest covers the page), the chain head of every source, the SHA-256 of every
+//! input file, and the previous version's manifest digest.
+//!
+//! What the page says about signing and the `verify` command comes from [`Page::signed`] and
+//! [`Page::verify_command`], so the wording changes with the data when those land.
 
 use serde::Serialize;
 
+use crate::config::ChainMode;
 use crate::render::{Cx, Pages};
+
+/// Whether this version of trailbook has the `trailbook verify` command.
+const VERIFY_COMMAND: bool = false;
 
 #[derive(Serialize)]
 struct Page {
-    summary: String,
+    version: u32,
+    /// Whether the manifest is signed (`SHA256SUMS.sig`).
+    signed: bool,
+    /// Whether `trailbook verify` exists in this version of the tool.
+    verify_command: bool,
+    previous: Option<Prev>,
+    sources: Vec<Head>,
+    files: Vec<InputFile>,
+}
+
+#[derive(Serialize)]
+struct Prev {
+    version: u32,
+    as_of: String,
+    sums_sha256: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Head {
+    name: String,
+    chain_mode: String,
+    /// `pass`, `fail` or `not applicable` for `m.status`.
+    status: String,
+    issues: usize,
+    lines: u64,
+    chained_lines: u64,
+    head: Option<String>,
+    last_seq: Option<u64>,
+}
+
+#[derive(Serialize)]
+struct InputFile {
+    source: String,
+    path: String,
+    sha256: String,
+    bytes: u64,
+    lines: u64,
 }
 
 pub fn write(cx: &Cx<'_>, pages: &mut Pages) -> anyhow::Result<()> {
+    let ingest = cx.input.ingest;
+    let sources = ingest
+        .sources
+        .iter()
+        .map(|s| {
+            let unchained = match s.chain_mode {
+                ChainMode::None => true,
+                ChainMode::Optional => s.chain.chained_lines == 0,
+                ChainMode::Required => false,
+            };
+            Head {
+                name: s.name.clone(),
+                chain_mode: s.chain_mode.as_str().to_string(),
+                status: if unchained {
+                    "not applicable"
+                } else if s.chain.issues.is_empty() {
+                    "pass"
+                } else {
+                    "fail"
+                }
+                .to_string(),
+                issues: s.chain.issues.len(),
+                lines: s.lines,
+                chained_lines: s.chain.chained_lines,
+                head: s.chain.head.clone(),
+                last_seq: s.chain.last_seq,
+            }
+        })
+        .collect();
+    let files = ingest
+        .sources
+        .iter()
+        .flat_map(|s| s.files.iter().map(move |&f| (s, &ingest.files[f as usize])))
+        .map(|(s, f)| InputFile {
+            source: s.name.clone(),
+            path: f.path.clone(),
+            sha256: f.sha256.clone(),
+            bytes: f.bytes,
+            lines: f.lines,
+        })
+        .collect();
     let page = Page {
-        summary: String::from("Integrity"),
+        version: cx.version,
+        signed: false,
+        verify_command: VERIFY_COMMAND,
+        previous: cx.previous.as_ref().map(|p| Prev {
+            version: p.version,
+            as_of: p.as_of.clone(),
+            sums_sha256: p.sums_sha256.clone(),
+        }),
+        sources,
+        files,
     };
     pages.add(
         "integrity.html",
         cx.render("integrity.html", "integrity.html", "Integrity", page)?,
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use crate::render::{Cx, Input, Previous, render};
+    use crate::testing::{check_events, ev, page};
+
+    #[test]
+    fn integrity_page_gives_commands_heads_and_file_digests() {
+        let case = check_events(
+            &[ev(
+                "s1",
+                "2026-01-01T00:00:00Z",
+                "system.registered",
+                "system:credit",
+                json!({"name": "Credit"}),
+            )],
+            "",
+        );
+        let html = page(&case.site(), "integrity.html");
+        assert!(html.contains("sha256sum -c --strict SHA256SUMS"));
+        assert!(html.contains("trailbook verify"));
+        assert!(
+            html.contains("unsigned"),
+            "signing is not there yet: {html}"
+        );
+        assert!(html.contains("versions.json"));
+        let source = &case.loaded.ingest.sources[0];
+        assert!(html.contains(source.chain.head.as_deref().unwrap()));
+        assert!(html.contains(&case.loaded.ingest.files[0].sha256));
+        assert!(html.contains("first version"));
+    }
+
+    #[test]
+    fn integrity_page_names_the_previous_manifest_digest() {
+        let case = check_events(
+            &[ev(
+                "s1",
+                "2026-01-01T00:00:00Z",
+                "system.registered",
+                "system:credit",
+                json!({"name": "Credit"}),
+            )],
+            "",
+        );
+        let packs = vec!["baseline".to_string()];
+        let l = &case.loaded;
+        let input = Input {
+            config: &l.config,
+            ingest: &l.ingest,
+            model: &l.model,
+            graph: &l.graph,
+            findings: &case.findings,
+            packs: &packs,
+        };
+        let previous = Previous {
+            version: 4,
+            as_of: "2025-12-31T00:00:00Z".into(),
+            sums_sha256: Some("ab".repeat(32)),
+            ..Previous::default()
+        };
+        let cx = Cx::new(&input, 5, "internal", Some(previous), None).unwrap();
+        let html = page(&render(&cx).unwrap(), "integrity.html");
+        assert!(html.contains(&"ab".repeat(32)), "{html}");
+        assert!(html.contains("../v4/SHA256SUMS"));
+    }
 }
