@@ -318,9 +318,7 @@ pub fn write(cx: &Cx<'_>, pages: &mut Pages) -> anyhow::Result<()> {
         }
     }
     // The latest denied attempts and changes (lists of at most PAGE_ROWS).
-    let latest = |ids: &[u32]| -> Vec<u32> {
-        ids[ids.len().saturating_sub(PAGE_ROWS)..].to_vec()
-    };
+    let latest = |ids: &[u32]| -> Vec<u32> { ids[ids.len().saturating_sub(PAGE_ROWS)..].to_vec() };
     let page = Page {
         part: "main",
         drill_down: drill,
@@ -438,7 +436,10 @@ mod tests {
         assert!(html.contains("<code>a2</code>"));
         // The privileged change shows its approver, flagged as self-approved.
         let c1 = row_of(&html, "id=\"change-c1\"");
-        assert!(c1.contains("self-approved") && c1.contains("sha256:bb"), "{c1}");
+        assert!(
+            c1.contains("self-approved") && c1.contains("sha256:bb"),
+            "{c1}"
+        );
         assert!(c1.contains("CHG-1"), "{c1}");
         // Hostile actor id and purpose are text.
         assert!(html.contains("&quot;&gt;&lt;img src=x onerror=alert(1)&gt;"));
@@ -455,7 +456,12 @@ mod tests {
             .map(|n| {
                 access(
                     &format!("a{n:04}"),
-                    &format!("2026-02-01T{:02}:{:02}:{:02}Z", n / 3600, n / 60 % 60, n % 60),
+                    &format!(
+                        "2026-02-01T{:02}:{:02}:{:02}Z",
+                        n / 3600,
+                        n / 60 % 60,
+                        n % 60
+                    ),
                     "kim",
                     json!({"action": "read", "purpose": "p", "result": "success"}),
                 )

@@ -235,7 +235,10 @@ fn tally(cx: &Cx<'_>) -> Tally {
                     .and_then(|s| time::parse_date_or_time(&s).ok())
                     .unwrap_or(e.ts);
                 let count = raw_u64(v.count).unwrap_or(0);
-                let c = t.days.entry((dep.to_string(), day_number(start))).or_default();
+                let c = t
+                    .days
+                    .entry((dep.to_string(), day_number(start)))
+                    .or_default();
                 c.batched += count;
                 c.total += count;
                 match raw_u64(v.automated) {
@@ -466,8 +469,7 @@ fn decision_row(cx: &Cx<'_>, i: u32, overridden: &HashSet<&str>) -> DecisionRow 
         deployment: dep.map(str::to_string),
         deployment_href: dep.and_then(dep_href),
         version: version.map(str::to_string),
-        version_href: version
-            .and_then(|v| links::href(&NodeId::new(EntityType::ModelVersion, v))),
+        version_href: version.and_then(|v| links::href(&NodeId::new(EntityType::ModelVersion, v))),
         mode: v.mode.and_then(raw_text),
         score: v.score.and_then(raw_text),
         output: v.output.and_then(raw_text),
@@ -648,7 +650,10 @@ pub fn write(cx: &Cx<'_>, pages: &mut Pages) -> anyhow::Result<()> {
         page.day_total = day_total;
         page.day_first = range.start + 1;
         let title = format!("Decisions per deployment and day ({number} of {day_count})");
-        pages.add(path.clone(), cx.render(&path, "decisions.html", &title, page)?);
+        pages.add(
+            path.clone(),
+            cx.render(&path, "decisions.html", &title, page)?,
+        );
     }
 
     // The drill-down, paginated; page 1 is on decisions.html.
@@ -678,7 +683,10 @@ pub fn write(cx: &Cx<'_>, pages: &mut Pages) -> anyhow::Result<()> {
             page.drill_total = drill_total;
             page.drill_first = range.start + 1;
             let title = format!("Decisions, one by one ({number} of {drill_count})");
-            pages.add(path.clone(), cx.render(&path, "decisions.html", &title, page)?);
+            pages.add(
+                path.clone(),
+                cx.render(&path, "decisions.html", &title, page)?,
+            );
         }
     }
 
@@ -810,7 +818,10 @@ mod tests {
         );
         // The deployment's total is the sum of its days.
         let dep = row_of(&html, "id=\"sum-dep-1\"");
-        assert!(nums(dep).starts_with(&["3".into(), "140".into(), "143".into()]), "{dep}");
+        assert!(
+            nums(dep).starts_with(&["3".into(), "140".into(), "143".into()]),
+            "{dep}"
+        );
         // Scores: 0.05 → first bin (with 10 batched), 0.95 and 1.0 → last bin.
         let first = row_of(&html, "<th scope=\"row\">0.0–0.1</th>");
         assert_eq!(nums(first), ["11", "11"], "{first}");
@@ -833,7 +844,12 @@ mod tests {
             .map(|n| {
                 made(
                     &format!("d{n:04}"),
-                    &format!("2026-02-03T{:02}:{:02}:{:02}Z", n / 3600, n / 60 % 60, n % 60),
+                    &format!(
+                        "2026-02-03T{:02}:{:02}:{:02}Z",
+                        n / 3600,
+                        n / 60 % 60,
+                        n % 60
+                    ),
                     "dep-<script>",
                     "automated",
                     0.5,
@@ -849,7 +865,10 @@ mod tests {
         assert!(second.contains("<code>d1000</code>"));
         assert!(!second.contains("<code>d0999</code>"));
         assert!(first.contains("href=\"decisions-2.html\""), "pager");
-        assert!(second.contains("href=\"decisions.html#drill-down\""), "pager back");
+        assert!(
+            second.contains("href=\"decisions.html#drill-down\""),
+            "pager back"
+        );
         // The last decision's event page is the second events page.
         assert!(second.contains("href=\"events/2.html#e1000\""));
         assert!(!site.files.contains_key("decisions-3.html"));

@@ -155,13 +155,21 @@ fn field(
     }
 }
 
-fn approval(cx: &Cx<'_>, e: &Event, a: &Map<String, Value>, version: Option<&NodeId>) -> Option<Approval> {
+fn approval(
+    cx: &Cx<'_>,
+    e: &Event,
+    a: &Map<String, Value>,
+    version: Option<&NodeId>,
+) -> Option<Approval> {
     let id = attr_text(a, "approval")?;
     let href = event_link(cx, &id);
     let (status, note) = match version {
         Some(v) if e.kind == "deployment.started" || e.kind == "deployment.changed" => {
             match facts::check_approval(cx.model(), Some(&id), v, e.ts) {
-                Ok(_) => ("pass", "an approving validation of this version".to_string()),
+                Ok(_) => (
+                    "pass",
+                    "an approving validation of this version".to_string(),
+                ),
                 Err(ApprovalIssue::Unknown | ApprovalIssue::Missing) => {
                     ("missing", "names no event of this report".to_string())
                 }
@@ -304,9 +312,7 @@ pub fn write(cx: &Cx<'_>, pages: &mut Pages) -> anyhow::Result<()> {
         let mut states: Vec<(u32, State)> = Vec::with_capacity(events.len());
         for &i in events {
             let e = model.event(i);
-            let prev = states
-                .last()
-                .map(|(j, s)| (s, model.event(*j).id.as_str()));
+            let prev = states.last().map(|(j, s)| (s, model.event(*j).id.as_str()));
             let s = next_state(cx, e, prev);
             states.push((i, s));
         }
@@ -501,7 +507,10 @@ mod tests {
         // 1 March: version 2; its config digest is carried from d1, its threshold is its own.
         let mar = row_of(&html, "id=\"asof-deployment-dep-1-2026-03-01\"");
         assert!(mar.contains("m@2") && mar.contains("0.7"), "{mar}");
-        assert!(mar.contains("sha256:cfg1") && mar.contains("from d1"), "{mar}");
+        assert!(
+            mar.contains("sha256:cfg1") && mar.contains("from d1"),
+            "{mar}"
+        );
         // At the as-of time the deployment is suspended.
         let now = row_of(&html, "id=\"asof-deployment-dep-1-as-of\"");
         assert!(now.contains("suspended"), "{now}");
@@ -529,6 +538,9 @@ mod tests {
         );
         let html = page(&case.site(), "deployments.html");
         assert!(html.contains("ghost"));
-        assert!(html.contains("No <code>deployment.*</code> event"), "{html}");
+        assert!(
+            html.contains("No <code>deployment.*</code> event"),
+            "{html}"
+        );
     }
 }

@@ -113,7 +113,13 @@ fn fnum(f: f64) -> String {
 }
 
 /// Everything about one value: its row, its number and whether it breaches.
-fn value_row(cx: &Cx<'_>, facts: &Facts<'_>, dep: &str, i: u32, e: &Event) -> (ValueRow, Option<f64>, bool) {
+fn value_row(
+    cx: &Cx<'_>,
+    facts: &Facts<'_>,
+    dep: &str,
+    i: u32,
+    e: &Event,
+) -> (ValueRow, Option<f64>, bool) {
     let v = e.attrs_as::<MetricView>().unwrap_or_default();
     let metric = v.metric.and_then(raw_text).unwrap_or_default();
     let value = raw_f64(v.value);
@@ -164,7 +170,9 @@ fn value_row(cx: &Cx<'_>, facts: &Facts<'_>, dep: &str, i: u32, e: &Event) -> (V
         value: v.value.and_then(raw_text),
         min: bounds.min.map(fnum),
         max: bounds.max.map(fnum),
-        thresholds_from: bounds.source.filter(|_| bounds.min.is_some() || bounds.max.is_some()),
+        thresholds_from: bounds
+            .source
+            .filter(|_| bounds.min.is_some() || bounds.max.is_some()),
         status,
         derived,
         note,
@@ -284,7 +292,8 @@ pub fn write(cx: &Cx<'_>, pages: &mut Pages) -> anyhow::Result<()> {
         let metric = text("metric");
         *alert_count
             .entry((
-                dep.as_ref().map_or_else(String::new, |d| d.id().to_string()),
+                dep.as_ref()
+                    .map_or_else(String::new, |d| d.id().to_string()),
                 metric.clone().unwrap_or_default(),
             ))
             .or_default() += 1;
@@ -315,11 +324,7 @@ pub fn write(cx: &Cx<'_>, pages: &mut Pages) -> anyhow::Result<()> {
     let mut table: Vec<(usize, u32)> = Vec::new();
     for (k, ((dep, metric), events)) in series.iter().enumerate() {
         let node = NodeId::new(EntityType::Deployment, dep);
-        let anchor = format!(
-            "m-{}-{}",
-            links::file_slug(dep),
-            links::file_slug(metric)
-        );
+        let anchor = format!("m-{}-{}", links::file_slug(dep), links::file_slug(metric));
         let mut points: Vec<(Timestamp, f64)> = Vec::new();
         let mut breaches = 0;
         let mut last_row = None;
@@ -335,7 +340,11 @@ pub fn write(cx: &Cx<'_>, pages: &mut Pages) -> anyhow::Result<()> {
         let values_href = format!("{}#{anchor}", values_path(table.len() / PAGE_ROWS + 1));
         table.extend(events.iter().map(|&i| (k, i)));
         let daily = points.len() > MAX_CHART_POINTS;
-        let chart_points = if daily { daily_means(&points) } else { points.clone() };
+        let chart_points = if daily {
+            daily_means(&points)
+        } else {
+            points.clone()
+        };
         let last = last_row.expect("a series has a value");
         let parse = |s: &Option<String>| s.as_deref().and_then(|s| s.parse::<f64>().ok());
         let (min, max) = (parse(&last.min), parse(&last.max));
@@ -346,7 +355,11 @@ pub fn write(cx: &Cx<'_>, pages: &mut Pages) -> anyhow::Result<()> {
         };
         let title = format!(
             "{metric_label} of {} over time{}",
-            if dep.is_empty() { "(deployment not recorded)" } else { dep },
+            if dep.is_empty() {
+                "(deployment not recorded)"
+            } else {
+                dep
+            },
             if daily { " (daily mean)" } else { "" }
         );
         let svg = svg::line_chart(
@@ -401,7 +414,10 @@ pub fn write(cx: &Cx<'_>, pages: &mut Pages) -> anyhow::Result<()> {
         let mut groups: Vec<ValueGroup> = Vec::new();
         for &(k, i) in &table[range.clone()] {
             let (dep, _) = keys[k];
-            if groups.last().is_none_or(|g| g.anchor != summaries[k].anchor) {
+            if groups
+                .last()
+                .is_none_or(|g| g.anchor != summaries[k].anchor)
+            {
                 groups.push(ValueGroup {
                     anchor: summaries[k].anchor.clone(),
                     deployment: summaries[k].deployment.label.clone(),
@@ -428,7 +444,10 @@ pub fn write(cx: &Cx<'_>, pages: &mut Pages) -> anyhow::Result<()> {
             value_first: range.start + 1,
         };
         let title = format!("Monitoring values ({number} of {count})");
-        pages.add(path.clone(), cx.render(&path, "monitoring.html", &title, page)?);
+        pages.add(
+            path.clone(),
+            cx.render(&path, "monitoring.html", &title, page)?,
+        );
     }
     let page = MainPage {
         page: Page {
@@ -483,7 +502,13 @@ mod tests {
 
     fn metric(id: &str, ts: &str, dep: &str, attrs: Value) -> Value {
         with(
-            ev(id, ts, "monitoring.metric", &format!("deployment:{dep}"), attrs),
+            ev(
+                id,
+                ts,
+                "monitoring.metric",
+                &format!("deployment:{dep}"),
+                attrs,
+            ),
             "env",
             json!("production"),
         )
@@ -523,8 +548,18 @@ mod tests {
                     "deployment:dep-1",
                     json!({"model_version": "m@1"}),
                 ),
-                metric("p1", "2026-01-03T00:00:00Z", "dep-1", json!({"metric": "psi", "value": 0.1})),
-                metric("p2", "2026-01-04T00:00:00Z", "dep-1", json!({"metric": "psi", "value": 0.31})),
+                metric(
+                    "p1",
+                    "2026-01-03T00:00:00Z",
+                    "dep-1",
+                    json!({"metric": "psi", "value": 0.1}),
+                ),
+                metric(
+                    "p2",
+                    "2026-01-04T00:00:00Z",
+                    "dep-1",
+                    json!({"metric": "psi", "value": 0.31}),
+                ),
                 metric(
                     "a1",
                     "2026-01-03T00:00:00Z",
@@ -575,7 +610,12 @@ mod tests {
             .map(|n| {
                 metric(
                     &format!("v{n:04}"),
-                    &format!("2026-01-{:02}T{:02}:{:02}:00Z", 1 + n / 1440, n / 60 % 24, n % 60),
+                    &format!(
+                        "2026-01-{:02}T{:02}:{:02}:00Z",
+                        1 + n / 1440,
+                        n / 60 % 24,
+                        n % 60
+                    ),
                     "dep-1",
                     json!({"metric": "psi", "value": 0.1, "threshold_max": 0.25, "status": "ok"}),
                 )
