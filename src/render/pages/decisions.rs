@@ -881,6 +881,44 @@ mod tests {
     }
 
     #[test]
+    fn the_day_table_is_paginated_and_long_periods_chart_by_month() {
+        let start = time::parse_rfc3339("2023-01-01T00:00:00Z").unwrap();
+        let events: Vec<Value> = (0..1001)
+            .map(|n| {
+                let day =
+                    time::fmt(Timestamp::from_second(start.as_second() + n * 86_400).unwrap());
+                batch(
+                    &format!("b{n:04}"),
+                    &day,
+                    "dep-1",
+                    &day,
+                    json!({"count": 2, "automated": 1}),
+                )
+            })
+            .collect();
+        let site = check_events(&events, "").site();
+        let first = page(&site, "decisions.html");
+        let second = page(&site, "decisions-days-2.html");
+        assert!(
+            first.contains("<th scope=\"row\">2025-09-26</th>"),
+            "day 1000"
+        );
+        assert!(!first.contains("<th scope=\"row\">2025-09-27</th>"));
+        assert!(
+            second.contains("<th scope=\"row\">2025-09-27</th>"),
+            "day 1001"
+        );
+        assert!(
+            second.contains("href=\"decisions.html#days\""),
+            "pager back"
+        );
+        // 1001 days chart by month; the months' numbers are in their own table.
+        assert!(first.contains("per month"));
+        let jan = row_of(&first, "<th scope=\"row\">2023-01</th>");
+        assert_eq!(nums(jan)[2], "62", "{jan}");
+    }
+
+    #[test]
     fn the_public_audience_gets_no_drill_down() {
         let case = check_events(
             &[with(
