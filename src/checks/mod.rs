@@ -26,7 +26,7 @@ mod log;
 pub mod matrix;
 mod models;
 mod privacy;
-mod retention;
+pub(crate) mod retention;
 pub mod waivers;
 
 use std::collections::BTreeMap;
