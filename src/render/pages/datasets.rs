@@ -412,7 +412,16 @@ fn page(
         registration: reg.map(|i| EventRow::new(cx, i)),
         registrations: ent.map_or(0, |e| e.registered.len()),
         data_classes: reg.map_or_else(Vec::new, |i| model.event(i).data_classes.clone()),
-        facts: FACTS.iter().map(|k| field(&attrs, k, None)).collect(),
+        facts: FACTS
+            .iter()
+            .map(|k| {
+                let mut f = field(&attrs, k, None);
+                if *k == "rows" && f.value.is_some() {
+                    f.value = Some(rows_text(attrs.get("rows")));
+                }
+                f
+            })
+            .collect(),
         origin: ORIGIN
             .iter()
             .map(|k| field(&origin_attrs, k, None))

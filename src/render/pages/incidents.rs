@@ -56,6 +56,7 @@ struct Page {
     timeline: Vec<TimelineRow>,
     clocks: Vec<ClockRow>,
     no_clock: Option<String>,
+    notices: Vec<NoticeRow>,
     affected: Vec<Affected>,
     evidence: Vec<Evidence>,
     root_cause: Option<minijinja::Value>,
@@ -100,6 +101,15 @@ struct NoticeRef {
     ts: String,
     href: String,
     report_type: String,
+}
+
+/// One `incident.notified`: who was told what, when.
+#[derive(Serialize)]
+struct NoticeRow {
+    event: EventRow,
+    recipient: String,
+    report_type: String,
+    reference: String,
 }
 
 #[derive(Serialize)]
@@ -394,6 +404,7 @@ fn page(
         timeline,
         clocks: Vec::new(),
         no_clock: None,
+        notices: Vec::new(),
         affected: Vec::new(),
         evidence,
         root_cause: None,
@@ -442,6 +453,19 @@ fn page(
         href: links::event_href(i.awareness_event),
     });
     (p.clocks, p.no_clock) = clocks(cx, facts, i);
+    p.notices = i
+        .notices
+        .iter()
+        .map(|n| NoticeRow {
+            event: EventRow::new(cx, n.event),
+            recipient: n.recipient.clone().unwrap_or_else(|| "not recorded".into()),
+            report_type: n
+                .report_type
+                .clone()
+                .unwrap_or_else(|| "not recorded".into()),
+            reference: or_nr(model.event(n.event).attrs().get("reference")),
+        })
+        .collect();
     p.affected = i
         .affects()
         .iter()

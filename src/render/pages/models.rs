@@ -9,6 +9,8 @@ mod version;
 use std::collections::{BTreeMap, BTreeSet};
 
 use jiff::Timestamp;
+use petgraph::Direction;
+use petgraph::stable_graph::NodeIndex;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -158,23 +160,14 @@ pub(super) fn findings_about(
         .collect()
 }
 
-/// The lineage around `node` within two edges, drawn for a page `base` below the version root.
-/// Decisions are left out (one node per decision would swamp the drawing; `decisions.html` has
-/// them), and a neighbourhood over [`LINEAGE_MAX`] nodes shrinks to one edge, then to the first
+/// The lineage around `node` within two edges (the selection of `trailbook graph --focus NODE
+/// --depth 2`), drawn for a page `base` below the version root. Decisions are left out (one node
+/// per decision would swamp the drawing; `decisions.html` has them), and a neighbourhood over [`LINEAGE_MAX`] nodes shrinks to one edge, then to the first
 /// nodes in id order.
 pub(super) fn lineage(cx: &Cx<'_>, node: &NodeId, base: &str) -> Option<Lineage> {
     let graph = cx.input.graph;
     let focus = graph.node(node)?;
-    let keep = |depth: usize| -> Option<(BTreeSet<_>, usize)> {
-        let all = graph.select(Some(node), Some(depth)).ok()?;
-        let total = all.len();
-        let kept: BTreeSet<_> = all
-            .into_iter()
-            .filter(|&n| graph.graph[n].id.entity_type() != Some(EntityType::Decision))
-            .collect();
-        let decisions = total - kept.len();
-        Some((kept, decisions))
-    };
+    let keep = |depth: usize| Some(neighbourhood(graph, focus, depth));
     let (mut nodes, mut decisions) = keep(2)?;
     let mut depth = 2;
     if nodes.len() > LINEAGE_MAX {
@@ -213,6 +206,36 @@ pub(super) fn lineage(cx: &Cx<'_>, node: &NodeId, base: &str) -> Option<Lineage>
         decisions,
         truncated,
     })
+}
+
+/// What `LineageGraph::select(Some(node), Some(depth))` selects, without decision nodes, and how
+/// many decisions it would have held. Decisions are neither kept nor walked through, so a page
+/// costs a pass over the edges of the nodes it draws, not a set of every decision of a model.
+fn neighbourhood(
+    graph: &crate::graph::LineageGraph,
+    start: NodeIndex,
+    depth: usize,
+) -> (BTreeSet<NodeIndex>, usize) {
+    let is_decision = |n: NodeIndex| graph.graph[n].id.entity_type() == Some(EntityType::Decision);
+    let mut seen = BTreeSet::from([start]);
+    // Counted only (never iterated), so a hash set keeps it cheap.
+    let mut decisions = std::collections::HashSet::new();
+    let mut queue = std::collections::VecDeque::from([(start, 0usize)]);
+    while let Some((n, d)) = queue.pop_front() {
+        if d >= depth {
+            continue;
+        }
+        for dir in [Direction::Outgoing, Direction::Incoming] {
+            for m in graph.graph.neighbors_directed(n, dir) {
+                if is_decision(m) {
+                    decisions.insert(m);
+                } else if seen.insert(m) {
+                    queue.push_back((m, d + 1));
+                }
+            }
+        }
+    }
+    (seen, decisions.len())
 }
 
 /// The first events that name an entity (for one that is never registered) and how many do.
@@ -565,4 +588,4 @@ pub(super) fn cap<T>(mut items: Vec<T>) -> (Vec<T>, usize) {
 }
 
 #[cfg(test)]
-mod tests;
+pub(super) mod tests;

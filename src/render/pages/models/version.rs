@@ -443,7 +443,7 @@ fn diff(cx: &Cx<'_>, attrs: &Map<String, Value>, model_name: &str) -> Diff {
     Diff {
         state: "ok".into(),
         parent: Some(link),
-        parent_registration: model.by_id(&preg.id).map(|j| links::event_href(j)),
+        parent_registration: model.by_id(&preg.id).map(links::event_href),
         rows,
         added: mine
             .iter()
