@@ -10,7 +10,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::models::{
-    FindingLink, findings_about, findings_by_subject, markdown, references, rule_cx, value_text,
+    FindingLink, findings_about, findings_by_subject, markdown, or_nr, references, rule_cx,
+    value_text,
 };
 use super::{EntityLink, EventRow, PageLink, pager};
 use crate::checks::facts::{Facts, entities_of};
@@ -133,10 +134,6 @@ struct Alert {
     severity: String,
     disposition: String,
     note: String,
-}
-
-fn or_nr(v: Option<&Value>) -> String {
-    value_text(v).unwrap_or_else(|| "not recorded".into())
 }
 
 fn flag(v: Option<&Value>) -> String {

@@ -6,14 +6,15 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
+use super::diff::{DatasetUse, Diff, datasets, diff};
 use super::{
     Field, FindingLink, Lineage, NextReview, Status, VersionEvents, field, findings_about, lineage,
-    markdown, references, rule_cx, split_version, status, value_text,
+    markdown, or_nr, references, rule_cx, split_version, status, value_text,
 };
 use crate::checks::facts::Facts;
-use crate::event::{EntityType, NodeId, present};
+use crate::event::{EntityType, NodeId};
 use crate::render::pages::{EntityLink, EventRow};
 use crate::render::{Cx, Pages, links};
 use crate::time;
@@ -83,18 +84,6 @@ struct Page {
     findings: Vec<FindingLink>,
     lineage: Option<Lineage>,
     diff: Diff,
-}
-
-#[derive(Clone, Serialize)]
-struct DatasetUse {
-    link: EntityLink,
-    role: String,
-}
-
-impl DatasetUse {
-    fn key(&self) -> (&str, &str) {
-        (&self.link.id, &self.role)
-    }
 }
 
 #[derive(Serialize)]
@@ -185,49 +174,6 @@ pub(in crate::render::pages) struct IncidentRow {
 struct Retirement {
     event: EventRow,
     reason: String,
-}
-
-#[derive(Serialize, Default)]
-struct Diff {
-    /// `none` (no parent recorded), `unregistered` (the parent is not registered), `ok`.
-    state: String,
-    parent: Option<EntityLink>,
-    parent_registration: Option<String>,
-    rows: Vec<DiffRow>,
-    added: Vec<DatasetUse>,
-    removed: Vec<DatasetUse>,
-    same: usize,
-}
-
-#[derive(Serialize)]
-struct DiffRow {
-    field: String,
-    parent: String,
-    this: String,
-}
-
-/// The datasets of a registration with their roles, in the order given.
-fn datasets(cx: &Cx<'_>, attrs: &Map<String, Value>) -> Vec<DatasetUse> {
-    let Some(Value::Array(items)) = attrs.get("datasets") else {
-        return Vec::new();
-    };
-    items
-        .iter()
-        .filter_map(|d| {
-            let id = d
-                .get("id")
-                .and_then(Value::as_str)
-                .filter(|s| !s.is_empty())?;
-            Some(DatasetUse {
-                link: EntityLink::new(cx, &NodeId::new(EntityType::Dataset, id)),
-                role: value_text(d.get("role")).unwrap_or_else(|| "not recorded".into()),
-            })
-        })
-        .collect()
-}
-
-fn or_nr(v: Option<&Value>) -> String {
-    value_text(v).unwrap_or_else(|| "not recorded".into())
 }
 
 /// The incident's title and whether it is open or closed, from its latest lifecycle event.
@@ -381,96 +327,6 @@ fn promotion(cx: &Cx<'_>, i: u32, registered_digest: Option<&str>) -> Promotion 
         digest_check,
         approval,
         reason: e.reason.clone(),
-    }
-}
-
-/// The registration of `node` against that of its parent.
-fn diff(cx: &Cx<'_>, attrs: &Map<String, Value>, model_name: &str) -> Diff {
-    let Some(parent) = value_text(attrs.get("parent_version")) else {
-        return Diff {
-            state: "none".into(),
-            ..Diff::default()
-        };
-    };
-    let model = cx.model();
-    let pnode = NodeId::new(EntityType::ModelVersion, &format!("{model_name}@{parent}"));
-    let link = EntityLink::new(cx, &pnode);
-    let Some(preg) = model.state(&pnode) else {
-        return Diff {
-            state: "unregistered".into(),
-            parent: Some(link),
-            ..Diff::default()
-        };
-    };
-    let pattrs = preg.attrs();
-    let (mut flat_p, mut flat_t) = (BTreeMap::new(), BTreeMap::new());
-    for (k, v) in &pattrs {
-        flatten(k, v, &mut flat_p);
-    }
-    for (k, v) in attrs {
-        flatten(k, v, &mut flat_t);
-    }
-    let mut keys: Vec<&String> = flat_p.keys().chain(flat_t.keys()).collect();
-    keys.sort();
-    keys.dedup();
-    let mut rows = Vec::new();
-    let mut same = 0;
-    for k in keys {
-        if matches!(k.as_str(), "model" | "version" | "parent_version")
-            || k == "datasets"
-            || k.starts_with("datasets.")
-        {
-            continue;
-        }
-        let (p, t) = (flat_p.get(k).copied(), flat_t.get(k).copied());
-        let differs = match (present(p), present(t)) {
-            (false, false) => false,
-            (true, true) => p != t,
-            _ => true,
-        };
-        if differs {
-            rows.push(DiffRow {
-                field: k.clone(),
-                parent: or_nr(p),
-                this: or_nr(t),
-            });
-        } else {
-            same += 1;
-        }
-    }
-    let mine = datasets(cx, attrs);
-    let theirs = datasets(cx, &pattrs);
-    Diff {
-        state: "ok".into(),
-        parent: Some(link),
-        parent_registration: model.by_id(&preg.id).map(links::event_href),
-        rows,
-        added: mine
-            .iter()
-            .filter(|d| !theirs.iter().any(|t| t.key() == d.key()))
-            .cloned()
-            .collect(),
-        removed: theirs
-            .iter()
-            .filter(|d| !mine.iter().any(|t| t.key() == d.key()))
-            .cloned()
-            .collect(),
-        same,
-    }
-}
-
-/// An attribute with its nested objects spread into dotted keys (`runtime.version`), so that a
-/// diff names the part of an object that changed.
-fn flatten<'v>(key: &str, v: &'v Value, out: &mut BTreeMap<String, &'v Value>) {
-    match v {
-        Value::Object(m) if !m.is_empty() => {
-            for (k, x) in m {
-                flatten(&format!("{key}.{k}"), x, out);
-            }
-        }
-        _ => {
-            out.insert(key.to_string(), v);
-        }
     }
 }
 
