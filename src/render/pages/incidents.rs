@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::models::{
-    FindingLink, findings_about, findings_by_subject, markdown, or_nr, references, rule_cx,
+    FindingLink, cap, findings_about, findings_by_subject, markdown, or_nr, references, rule_cx,
     value_text,
 };
 use super::{EntityLink, EventRow, PageLink, pager};
@@ -55,14 +55,17 @@ struct Page {
     state_note: String,
     awareness: Option<Awareness>,
     timeline: Vec<TimelineRow>,
+    more_timeline: usize,
     clocks: Vec<ClockRow>,
     no_clock: Option<String>,
     notices: Vec<NoticeRow>,
     affected: Vec<Affected>,
     evidence: Vec<Evidence>,
+    more_evidence: usize,
     root_cause: Option<minijinja::Value>,
     corrective_actions: Option<minijinja::Value>,
     alerts: Vec<Alert>,
+    more_alerts: usize,
     findings: Vec<FindingLink>,
 }
 
@@ -344,6 +347,7 @@ fn page(
     let ent = model.entity(node);
     let mut timeline = Vec::new();
     let mut alerts = Vec::new();
+    let (mut more_timeline, mut more_alerts) = (0usize, 0usize);
     let mut cited: Vec<(String, Vec<String>)> = Vec::new();
     for &i in ent.map_or(&[][..], |e| &e.timeline[..]) {
         let e = model.event(i);
@@ -357,6 +361,10 @@ fn page(
                     None => cited.push((id.clone(), vec![e.id.clone()])),
                 }
             }
+            if timeline.len() == PAGE_ROWS {
+                more_timeline += 1;
+                continue;
+            }
             let r = e.rationale();
             timeline.push(TimelineRow {
                 event: EventRow::new(cx, i),
@@ -365,6 +373,10 @@ fn page(
                 reason: e.reason.clone(),
             });
         } else if e.kind == "monitoring.alert" {
+            if alerts.len() == PAGE_ROWS {
+                more_alerts += 1;
+                continue;
+            }
             let a = e.attrs();
             alerts.push(Alert {
                 event: EventRow::new(cx, i),
@@ -376,6 +388,7 @@ fn page(
             });
         }
     }
+    let (cited, more_evidence) = cap(cited);
     let evidence = cited
         .into_iter()
         .map(|(id, cited_by)| Evidence {
@@ -399,14 +412,17 @@ fn page(
         state_note: "no incident.opened, .updated or .closed".into(),
         awareness: None,
         timeline,
+        more_timeline,
         clocks: Vec::new(),
         no_clock: None,
         notices: Vec::new(),
         affected: Vec::new(),
         evidence,
+        more_evidence,
         root_cause: None,
         corrective_actions: None,
         alerts,
+        more_alerts,
         findings: findings_about(cx, index, node.as_str()),
     };
     let Some(i) = found else {
