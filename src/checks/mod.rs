@@ -19,7 +19,7 @@ mod data;
 mod decisions;
 mod deploy;
 pub mod facts;
-mod incidents;
+pub(crate) mod incidents;
 mod lifecycle;
 mod link;
 mod log;

@@ -47,7 +47,7 @@ notification's content (Art. 33(3)); communication to data subjects (Art. 34).",
 };
 
 /// Whether an event of I carries `code` in `rationale.reason_codes`.
-fn has_reason_code(cx: &Cx<'_>, inc: &Incident, code: &str) -> Option<u32> {
+pub(crate) fn has_reason_code(cx: &Cx<'_>, inc: &Incident, code: &str) -> Option<u32> {
     inc.events.iter().copied().find(|&i| {
         let e = cx.model.event(i);
         e.rationale.is_some()

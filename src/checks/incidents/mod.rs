@@ -15,7 +15,7 @@
 //! ([`time::fmt_span`]); discriminators never hold such as-of-dependent values.
 
 mod alteration;
-mod breach;
+pub(crate) mod breach;
 mod clocks;
 mod record;
 mod response;
@@ -47,7 +47,7 @@ const INC03_IMMEDIATE: &str = "\"24 h\"";
 
 /// One `incident.notified` of an incident.
 #[derive(Clone, Debug)]
-pub(super) struct Notice {
+pub(crate) struct Notice {
     pub event: u32,
     pub ts: Timestamp,
     pub recipient: Option<String>,
@@ -56,7 +56,7 @@ pub(super) struct Notice {
 
 /// An incident as the rules read it (`RULES.md` §2.1, §3.7).
 #[derive(Debug)]
-pub(super) struct Incident {
+pub(crate) struct Incident {
     pub node: NodeId,
     /// S(I) (§2.2): its registration's system, else the first system reached through `affects`.
     pub system: Option<String>,
@@ -104,7 +104,7 @@ fn merge(parts: &[Map<String, Value>]) -> Map<String, Value> {
 }
 
 /// Builds every incident with at least one lifecycle event, in incident id order.
-pub(super) fn incidents(model: &Model, facts: &Facts<'_>) -> Vec<Incident> {
+pub(crate) fn incidents(model: &Model, facts: &Facts<'_>) -> Vec<Incident> {
     #[derive(serde::Deserialize)]
     struct NoticeView {
         recipient: Option<String>,
@@ -281,7 +281,7 @@ pub(super) fn any_opened(incidents: &[Incident]) -> bool {
 
 /// The outcome of a reporting clock.
 #[derive(Debug)]
-pub(super) enum Clock<'a> {
+pub(crate) enum Clock<'a> {
     /// Reported at or before the deadline.
     Met,
     /// First reported after the deadline.
@@ -293,7 +293,7 @@ pub(super) enum Clock<'a> {
 }
 
 /// The clock of a first notice against a deadline at T.
-pub(super) fn clock(first: Option<&Notice>, deadline: Timestamp, t: Timestamp) -> Clock<'_> {
+pub(crate) fn clock(first: Option<&Notice>, deadline: Timestamp, t: Timestamp) -> Clock<'_> {
     match first {
         Some(n) if n.ts <= deadline => Clock::Met,
         Some(n) => Clock::Late(n),
@@ -304,7 +304,7 @@ pub(super) fn clock(first: Option<&Notice>, deadline: Timestamp, t: Timestamp) -
 
 /// The INC-03 deadline of a serious incident (`RULES.md` INC-03): awareness + limit, or
 /// `causal_link_ts` + `immediate` when earlier. Returns the deadline and how it was reached.
-pub(super) fn art73_deadline(inc: &Incident, immediate: &Limit) -> (Timestamp, String) {
+pub(crate) fn art73_deadline(inc: &Incident, immediate: &Limit) -> (Timestamp, String) {
     let category = inc.text("category");
     let (days, why) = if inc.flag("widespread") == Some(true) {
         (2, "widespread".to_string())
@@ -340,7 +340,7 @@ pub(super) fn art73_deadline(inc: &Incident, immediate: &Limit) -> (Timestamp, S
 
 /// A duration parameter with the text it was written as ("72 h", not "3 d"), for messages.
 #[derive(Clone, Debug)]
-pub(super) struct Limit {
+pub(crate) struct Limit {
     pub duration: Duration,
     pub text: String,
 }
@@ -358,7 +358,7 @@ impl std::fmt::Display for Limit {
 }
 
 /// A duration parameter of the running rule.
-pub(super) fn limit(cx: &Cx<'_>, name: &str) -> Limit {
+pub(crate) fn limit(cx: &Cx<'_>, name: &str) -> Limit {
     Limit {
         duration: cx.duration(name),
         text: cx.string(name).trim().to_string(),
