@@ -810,6 +810,71 @@ mod tests {
     }
 
     #[test]
+    fn graph_sections_continue_on_further_pages() {
+        let evs: Vec<Value> = (0..24)
+            .map(|c| {
+                let inputs: Vec<String> = (0..59)
+                    .map(|i| format!("dataset:c{c:02}-in-{i:02}@1"))
+                    .collect();
+                ev(
+                    &format!("r{c}"),
+                    "2026-01-01T00:00:00Z",
+                    "run.completed",
+                    &format!("run:c{c:02}"),
+                    json!({"job": "j", "status": "completed", "inputs": inputs}),
+                )
+            })
+            .collect();
+        let case = check_events(&evs, "");
+        let site = case.site();
+        let first = page(&site, "lineage.html");
+        let second = page(&site, "lineage-2.html");
+        assert!(
+            first.contains("href=\"lineage-2.html\""),
+            "pager to the next drawing page"
+        );
+        assert!(second.contains("<h2 id=\"graph\">Graph</h2>"));
+        assert!(second.contains("Component 24 ("), "{}", &second[..2000]);
+        assert!(
+            !second.contains("id=\"runs\""),
+            "run anchors stay on lineage.html"
+        );
+        assert!(first.contains("<tr id=\"run-c23\">"));
+        let drawn = first.matches("<svg ").count() + second.matches("<svg ").count();
+        assert_eq!(drawn, 24);
+    }
+
+    #[test]
+    fn runs_beyond_a_page_keep_their_anchor_on_lineage_html() {
+        let evs: Vec<Value> = (0..1003)
+            .map(|i| {
+                ev(
+                    &format!("r{i}"),
+                    "2026-01-01T00:00:00Z",
+                    "run.completed",
+                    &format!("run:r{i:04}"),
+                    json!({"job": "nightly", "status": "completed"}),
+                )
+            })
+            .collect();
+        let case = check_events(&evs, "");
+        let site = case.site();
+        let html = page(&site, "lineage.html");
+        assert!(html.contains("<tr id=\"run-r0999\">"));
+        assert!(
+            html.contains("<li id=\"run-r1002\">run <a href=\"lineage-runs-2.html#run-r1002\">")
+        );
+        assert!(
+            html.contains(
+                "<li id=\"job-nightly\">job <a href=\"lineage-runs-2.html#job-nightly\">"
+            )
+        );
+        let more = page(&site, "lineage-runs-2.html");
+        assert!(more.contains("<tr id=\"run-r1002\">"));
+        assert!(more.contains("<tr id=\"job-nightly\"><th scope=\"row\"><code>nightly</code></th><td class=\"num\">1\u{202f}003</td>"), "{more}");
+    }
+
+    #[test]
     fn an_empty_log_gives_an_empty_graph() {
         let case = check_events(&[], "");
         let html = page(&case.site(), "lineage.html");
