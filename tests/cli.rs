@@ -744,7 +744,15 @@ fn build_writes_numbered_versions_and_never_touches_an_earlier_one() {
     // The same input and as-of: pages differ only in the version number and the links between
     // versions (the overview's and the diff's comparison with v1, and the state's version).
     for (path, bytes) in &v1 {
-        if ["index.html", "diff.html", "state.json", "SHA256SUMS"].contains(&path.as_str()) {
+        if [
+            "index.html",
+            "diff.html",
+            "integrity.html",
+            "state.json",
+            "SHA256SUMS",
+        ]
+        .contains(&path.as_str())
+        {
             continue;
         }
         // "first seen v1" stays v1 in v2: a reference between versions too.
@@ -772,6 +780,11 @@ fn build_writes_numbered_versions_and_never_touches_an_earlier_one() {
     assert!(index.contains("href=\"v2/index.html\"") && index.contains("href=\"v1/index.html\""));
     let diff = String::from_utf8_lossy(&v2["diff.html"]).into_owned();
     assert!(diff.contains("v1"), "v2's diff compares with v1");
+    let integrity = String::from_utf8_lossy(&v2["integrity.html"]).into_owned();
+    assert!(
+        integrity.contains(&hex::encode(Sha256::digest(&v1["SHA256SUMS"]))),
+        "v2's integrity page names v1's manifest digest"
+    );
 }
 
 #[test]

@@ -88,10 +88,12 @@ fn uid(prefix: &str, parts: &[&str]) -> String {
     format!("{prefix}-{}", &hex::encode(h.finalize())[..10])
 }
 
-fn open_svg(out: &mut String, id: &str, w: f64, h: f64, title: &str, desc: &str) {
+/// Opens an SVG. Charts are one image (`role="img"`); a drawing whose nodes are links is a
+/// `group`, because an image may not contain interactive elements (axe `nested-interactive`).
+fn open_svg(out: &mut String, id: &str, w: f64, h: f64, title: &str, desc: &str, role: &str) {
     let _ = write!(
         out,
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" aria-labelledby=\"{id}-t {id}-d\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" font-family=\"{FONT}\" font-size=\"12\"><title id=\"{id}-t\">{}</title><desc id=\"{id}-d\">{}</desc>",
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"{role}\" aria-labelledby=\"{id}-t {id}-d\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" font-family=\"{FONT}\" font-size=\"12\"><title id=\"{id}-t\">{}</title><desc id=\"{id}-d\">{}</desc>",
         esc(title),
         esc(desc),
         w = px(w),
@@ -293,7 +295,7 @@ pub fn line_chart(title: &str, series: &[Series], min: Option<f64>, max: Option<
     }
     desc.push('.');
     let mut out = String::new();
-    open_svg(&mut out, &id, w, h, title, &desc);
+    open_svg(&mut out, &id, w, h, title, &desc, "img");
     // Plot frame.
     let _ = write!(
         out,
@@ -547,7 +549,7 @@ pub fn bar_chart(title: &str, bars: &[Bar]) -> String {
     }
     desc.push('.');
     let mut out = String::new();
-    open_svg(&mut out, &id, w, h, title, &desc);
+    open_svg(&mut out, &id, w, h, title, &desc, "img");
     // Fill patterns: solid, diagonal hatch, dots, horizontal lines (cycled), each over its colour.
     let fill = |k: usize| -> String {
         if k.is_multiple_of(4) {
@@ -1392,7 +1394,7 @@ pub fn lineage_with(
     }
     desc.push_str(". Columns run left to right by stage: data, runs, model versions, deployments, decisions, incidents; arrows point downstream.");
     let mut out = String::with_capacity(512 + boxes * 360 + chains.len() * 200);
-    open_svg(&mut out, &id, width, height_total, &title, &desc);
+    open_svg(&mut out, &id, width, height_total, &title, &desc, "group");
     let _ = write!(
         out,
         "<defs><marker id=\"{id}-a\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto-start-reverse\"><path d=\"M0 0L10 5L0 10z\" fill=\"#57606a\"/></marker><marker id=\"{id}-r\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto-start-reverse\"><path d=\"M0 0L10 5L0 10z\" fill=\"#a40e26\"/></marker></defs>"
@@ -1675,7 +1677,7 @@ mod tests {
         let m = box_x(&svg, "model_version:risk@1.0");
         let p = box_x(&svg, "deployment:prod");
         assert!(d < r && r < m && m < p, "{d} {r} {m} {p}");
-        assert!(svg.contains("role=\"img\""));
+        assert!(svg.contains("role=\"group\""));
         assert!(svg.contains("aria-labelledby=\"lg-"));
         assert!(svg.contains("<title id=\"lg-"));
         assert!(svg.contains("<desc id=\"lg-"));

@@ -63,7 +63,7 @@ function problem(file, what) {
     await page.goto(url, { waitUntil: "load" });
 
     // Links: every relative link must reach a file of the site, and its fragment an id there.
-    const hrefs = await page.$$eval("a[href]", (as) => as.map((a) => a.href));
+    const hrefs = await page.$$eval("a[href]", (as) => as.map((a) => new URL(a.getAttribute("href"), document.baseURI).href));
     for (const href of hrefs) {
       if (!href.startsWith("file://")) {
         if (!/^(https?:|mailto:)/.test(href)) problem(file, `link with a bad scheme: ${href}`);

@@ -696,7 +696,7 @@ mod tests {
     fn page_draws_the_graph_and_anchors_runs_and_jobs() {
         let case = check_events(&events(), "");
         let html = page(&case.site(), "lineage.html");
-        assert!(html.contains("<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\""));
+        assert!(html.contains("<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"group\""));
         assert!(html.contains(">Lineage: Whole graph</title>"), "{html}");
         assert!(
             html.contains("<a href=\"models/risk/1.0.html\">"),
