@@ -739,7 +739,26 @@ fn build_writes_numbered_versions_and_never_touches_an_earlier_one() {
     let o = build(&config, &site, &[]);
     assert_eq!(code(&o), 1, "{}", stderr(&o));
     assert_eq!(tree(&site.join("v1")), v1, "building v2 changed v1");
-    let v2 = tree(&site.join("v2"));
+    let mut v2 = tree(&site.join("v2"));
+    // v2 is chained to v1: `PREVIOUS` holds v1's manifest digest, `sha256sum -c` checks it.
+    let previous = v2.remove("PREVIOUS").expect("v2 has PREVIOUS");
+    assert_eq!(
+        String::from_utf8(previous).unwrap(),
+        format!(
+            "{}  ../v1/SHA256SUMS\n",
+            hex::encode(Sha256::digest(&v1["SHA256SUMS"]))
+        )
+    );
+    assert!(!v1.contains_key("PREVIOUS"), "v1 has no previous version");
+    let o = Command::new("sha256sum")
+        .args(["-c", "--strict", "PREVIOUS"])
+        .current_dir(site.join("v2"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let log = std::fs::read_to_string(site.join("log/entries")).unwrap();
+    assert_eq!(log.lines().count(), 2, "{log}");
+    assert!(log.lines().nth(1).unwrap().ends_with("  v2/SHA256SUMS"));
     assert_eq!(v1.keys().collect::<Vec<_>>(), v2.keys().collect::<Vec<_>>());
     // The same input and as-of: pages differ only in the version number and the links between
     // versions (the overview's and the diff's comparison with v1, and the state's version).

@@ -426,11 +426,31 @@ pub fn write_site(
         .last()
         .map(|&v| publish::previous(root, v))
         .transpose()?;
+    // `PREVIOUS` chains this version to the last one (`INTEGRITY.md` §3); a previous version
+    // without a readable manifest cannot be chained to, so nothing is published.
+    let chain = previous
+        .as_ref()
+        .map(|p| {
+            p.sums_sha256
+                .clone()
+                .map(|digest| format!("{digest}  ../v{}/SHA256SUMS\n", p.version))
+                .with_context(|| {
+                    format!(
+                        "cannot read `{}`: the previous version has no manifest to chain to",
+                        root.join(format!("v{}/SHA256SUMS", p.version)).display()
+                    )
+                })
+        })
+        .transpose()?;
     let cx = Cx::new(input, version, audience, previous, templates)?;
     let mut pages = render(&cx)?;
+    if let Some(chain) = chain {
+        pages.add("PREVIOUS", chain.into_bytes());
+    }
     let sums = publish::sha256sums(&pages);
     pages.add("SHA256SUMS", sums.into_bytes());
     let dir = publish::write_version(root, version, &pages)?;
+    publish::append_log(root)?;
     write_root(&cx, root)?;
     Ok(Built { version, dir })
 }

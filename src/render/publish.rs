@@ -187,6 +187,46 @@ fn sync_dir(dir: &Path) {
     }
 }
 
+/// Brings the version log `log/entries` up to the versions on disk: one line per version,
+/// `<sha256 of vN/SHA256SUMS>  vN/SHA256SUMS`, in version order (`INTEGRITY.md` §3). Existing
+/// lines are never rewritten: a line that no longer matches its version's manifest is an error
+/// (the version or the log was altered), and a version missing from the log (a build killed
+/// between publishing and logging) is appended.
+pub fn append_log(root: &Path) -> anyhow::Result<()> {
+    let path = root.join("log/entries");
+    let old = match fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(e).with_context(|| format!("cannot read `{}`", path.display())),
+    };
+    let mut text = old.clone();
+    let logged = old.lines().count();
+    for (i, n) in versions(root)?.into_iter().enumerate() {
+        let sums = root.join(format!("v{n}/SHA256SUMS"));
+        let bytes = fs::read(&sums).with_context(|| format!("cannot read `{}`", sums.display()))?;
+        let line = format!("{}  v{n}/SHA256SUMS", hex::encode(Sha256::digest(&bytes)));
+        if i < logged {
+            let found = old.lines().nth(i).unwrap_or_default();
+            if found != line {
+                bail!(
+                    "`{}` line {}: `{found}` does not match version v{n} (expected `{line}`); the version or the log was altered, so no new version is logged",
+                    path.display(),
+                    i + 1
+                );
+            }
+        } else {
+            text.push_str(&line);
+            text.push('\n');
+        }
+    }
+    if text != old {
+        fs::create_dir_all(root.join("log"))
+            .with_context(|| format!("cannot create `{}`", root.join("log").display()))?;
+        replace(&path, text.as_bytes())?;
+    }
+    Ok(())
+}
+
 /// One line of `versions.json`.
 #[derive(Serialize)]
 pub struct VersionEntry {
@@ -283,6 +323,33 @@ mod tests {
         let err = write_version(dir.path(), 1, &pages).unwrap_err();
         assert!(format!("{err:#}").contains("never overwritten"), "{err:#}");
         assert_eq!(fs::read(dir.path().join("v1/index.html")).unwrap(), b"one");
+    }
+
+    #[test]
+    fn the_log_appends_and_refuses_a_rewritten_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut pages = Pages::default();
+        pages.add("SHA256SUMS", b"a\n".to_vec());
+        write_version(dir.path(), 1, &pages).unwrap();
+        append_log(dir.path()).unwrap();
+        pages.add("SHA256SUMS", b"b\n".to_vec());
+        write_version(dir.path(), 2, &pages).unwrap();
+        append_log(dir.path()).unwrap();
+        let log = fs::read_to_string(dir.path().join("log/entries")).unwrap();
+        let lines: Vec<&str> = log.lines().collect();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(
+            lines[0],
+            format!("{}  v1/SHA256SUMS", hex::encode(Sha256::digest(b"a\n")))
+        );
+        assert!(lines[1].ends_with("  v2/SHA256SUMS"));
+        // Replacing v1's manifest is caught on the next build.
+        fs::write(dir.path().join("v1/SHA256SUMS"), b"forged\n").unwrap();
+        let err = append_log(dir.path()).unwrap_err();
+        assert!(
+            format!("{err:#}").contains("does not match version v1"),
+            "{err:#}"
+        );
     }
 
     #[test]
