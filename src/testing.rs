@@ -39,8 +39,15 @@ impl Case {
         v
     }
 
-    /// Renders this case as version 1 of an `internal` site, in memory (no files written).
-    pub fn site(&self) -> crate::render::Pages {
+    /// Runs `f` with the render context of this case as version `version` of an `audience` site
+    /// whose previous version said `previous`.
+    pub fn with_cx<R>(
+        &self,
+        version: u32,
+        audience: &str,
+        previous: Option<crate::render::Previous>,
+        f: impl FnOnce(&crate::render::Cx<'_>) -> R,
+    ) -> R {
         let packs: Vec<String> = checks::catalogue::PACKS
             .iter()
             .filter(|p| self.loaded.config.policy.enabled(p.id))
@@ -54,9 +61,16 @@ impl Case {
             findings: &self.findings,
             packs: &packs,
         };
-        let cx =
-            crate::render::Cx::new(&input, 1, "internal", None, None).expect("templates parse");
-        crate::render::render(&cx).unwrap_or_else(|e| panic!("site does not render: {e:#}"))
+        let cx = crate::render::Cx::new(&input, version, audience, previous, None)
+            .expect("templates parse");
+        f(&cx)
+    }
+
+    /// Renders this case as version 1 of an `internal` site, in memory (no files written).
+    pub fn site(&self) -> crate::render::Pages {
+        self.with_cx(1, "internal", None, |cx| {
+            crate::render::render(cx).unwrap_or_else(|e| panic!("site does not render: {e:#}"))
+        })
     }
 
     /// The status of a rule in this run (`evaluated`, `not_evaluable`, `not_applicable`).
@@ -175,4 +189,22 @@ pub fn page(pages: &crate::render::Pages, path: &str) -> String {
         )
     });
     String::from_utf8(bytes.clone()).expect("pages are UTF-8")
+}
+
+/// The text of the table row of a page that contains `needle` (from `<tr` to `</tr>`).
+pub fn row_of<'a>(html: &'a str, needle: &str) -> &'a str {
+    let at = html
+        .find(needle)
+        .unwrap_or_else(|| panic!("`{needle}` not on the page"));
+    let start = html[..at].rfind("<tr").expect("in a row");
+    let end = at + html[at..].find("</tr>").expect("row ends");
+    &html[start..end]
+}
+
+/// The numbers of the `td class="num"` cells of a row, thin spaces removed.
+pub fn nums(row: &str) -> Vec<String> {
+    row.split("<td class=\"num\">")
+        .skip(1)
+        .map(|c| c.split('<').next().unwrap().replace('\u{202f}', ""))
+        .collect()
 }

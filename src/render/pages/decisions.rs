@@ -724,7 +724,7 @@ mod tests {
     use serde_json::{Value, json};
 
     use super::*;
-    use crate::testing::{check_events, ev, page, with};
+    use crate::testing::{check_events, ev, nums, page, row_of, with};
 
     fn made(id: &str, ts: &str, dep: &str, mode: &str, score: f64) -> Value {
         ev(
@@ -742,24 +742,6 @@ mod tests {
             a[k] = v.clone();
         }
         ev(id, ts, "decision.batch", &format!("deployment:{dep}"), a)
-    }
-
-    /// The text of the table row that contains `needle`.
-    fn row_of<'a>(html: &'a str, needle: &str) -> &'a str {
-        let at = html
-            .find(needle)
-            .unwrap_or_else(|| panic!("`{needle}` not on the page"));
-        let start = html[..at].rfind("<tr").expect("in a row");
-        let end = at + html[at..].find("</tr>").expect("row ends");
-        &html[start..end]
-    }
-
-    /// The numbers of the `td class="num"` cells of a row, thin spaces removed.
-    fn nums(row: &str) -> Vec<String> {
-        row.split("<td class=\"num\">")
-            .skip(1)
-            .map(|c| c.split('<').next().unwrap().replace('\u{202f}', ""))
-            .collect()
     }
 
     #[test]
@@ -928,19 +910,8 @@ mod tests {
             )],
             "",
         );
-        let packs: Vec<String> = Vec::new();
-        let l = &case.loaded;
-        let input = crate::render::Input {
-            config: &l.config,
-            ingest: &l.ingest,
-            model: &l.model,
-            graph: &l.graph,
-            findings: &case.findings,
-            packs: &packs,
-        };
-        let cx = Cx::new(&input, 1, "public", None, None).unwrap();
         let mut pages = Pages::default();
-        write(&cx, &mut pages).unwrap();
+        case.with_cx(1, "public", None, |cx| write(cx, &mut pages).unwrap());
         let html = page(&pages, "decisions.html");
         assert!(!html.contains("<code>a1</code>"), "no decision ids");
         assert!(html.contains("not available to the"), "{html}");

@@ -402,20 +402,10 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::testing::{check_events, ev, page, with};
+    use crate::testing::{check_events, ev, page, row_of, with};
 
     fn ts(s: &str) -> Timestamp {
         time::parse_rfc3339(s).unwrap()
-    }
-
-    /// The text of the table row that contains `needle` (from `<tr` to `</tr>`).
-    fn row_of<'a>(html: &'a str, needle: &str) -> &'a str {
-        let at = html
-            .find(needle)
-            .unwrap_or_else(|| panic!("`{needle}` not on the page"));
-        let start = html[..at].rfind("<tr").expect("in a row");
-        let end = at + html[at..].find("</tr>").expect("row ends");
-        &html[start..end]
     }
 
     #[test]

@@ -262,7 +262,7 @@ fn entities_diff(cx: &Cx<'_>) -> EntitiesDiff {
 mod tests {
     use serde_json::json;
 
-    use crate::render::{Cx, Input, PrevFinding, Previous, render};
+    use crate::render::{PrevFinding, Previous, render};
     use crate::testing::{check_events, ev, page};
 
     fn case() -> crate::testing::Case {
@@ -337,20 +337,9 @@ mod tests {
             ),
         );
         // Entities: one the same, one changed, one removed; the rest added.
-        let state = {
-            let packs = vec!["baseline".to_string()];
-            let l = &case.loaded;
-            let input = Input {
-                config: &l.config,
-                ingest: &l.ingest,
-                model: &l.model,
-                graph: &l.graph,
-                findings: &case.findings,
-                packs: &packs,
-            };
-            let cx = Cx::new(&input, 4, "internal", None, None).unwrap();
-            crate::render::pages::data::state(&cx).entities
-        };
+        let state = case.with_cx(4, "internal", None, |cx| {
+            crate::render::pages::data::state(cx).entities
+        });
         let system = state["system:credit"].clone();
         previous.entities.insert("system:credit".into(), system);
         previous
@@ -360,18 +349,9 @@ mod tests {
             .entities
             .insert("dataset:retired".into(), "1".repeat(64));
 
-        let packs = vec!["baseline".to_string()];
-        let l = &case.loaded;
-        let input = Input {
-            config: &l.config,
-            ingest: &l.ingest,
-            model: &l.model,
-            graph: &l.graph,
-            findings: &case.findings,
-            packs: &packs,
-        };
-        let cx = Cx::new(&input, 4, "internal", Some(previous), None).unwrap();
-        let html = page(&render(&cx).unwrap(), "diff.html");
+        let html = case.with_cx(4, "internal", Some(previous), |cx| {
+            page(&render(cx).unwrap(), "diff.html")
+        });
         let section = |from: &str, to: &str| {
             let a = html
                 .find(from)

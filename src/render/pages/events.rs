@@ -457,30 +457,22 @@ mod tests {
             )],
             "",
         );
-        let packs: Vec<String> = vec!["baseline".into()];
-        let l = &case.loaded;
-        let input = crate::render::Input {
-            config: &l.config,
-            ingest: &l.ingest,
-            model: &l.model,
-            graph: &l.graph,
-            findings: &case.findings,
-            packs: &packs,
-        };
-        let cx = crate::render::Cx::new(&input, 1, "internal", None, None).unwrap();
-        let full =
-            String::from_utf8(super::render_page(&cx, 1, 1, 0..1, super::BUDGET).unwrap()).unwrap();
-        assert!(full.contains(&long), "no clipping under budget");
-        let budget = full.len() - 2000;
-        let small =
-            String::from_utf8(super::render_page(&cx, 1, 1, 0..1, budget).unwrap()).unwrap();
-        assert!(small.len() <= budget);
-        assert!(!small.contains(&long));
-        assert!(small.contains(&"y".repeat(1000)));
-        assert!(small.contains("clipped"), "{small}");
-        assert!(
-            small.contains("main.jsonl:1"),
-            "says where the full line is"
-        );
+        case.with_cx(1, "internal", None, |cx| {
+            let full =
+                String::from_utf8(super::render_page(cx, 1, 1, 0..1, super::BUDGET).unwrap())
+                    .unwrap();
+            assert!(full.contains(&long), "no clipping under budget");
+            let budget = full.len() - 2000;
+            let small =
+                String::from_utf8(super::render_page(cx, 1, 1, 0..1, budget).unwrap()).unwrap();
+            assert!(small.len() <= budget);
+            assert!(!small.contains(&long));
+            assert!(small.contains(&"y".repeat(1000)));
+            assert!(small.contains("clipped"), "{small}");
+            assert!(
+                small.contains("main.jsonl:1"),
+                "says where the full line is"
+            );
+        });
     }
 }

@@ -120,7 +120,7 @@ pub fn write(cx: &Cx<'_>, pages: &mut Pages) -> anyhow::Result<()> {
 mod tests {
     use serde_json::json;
 
-    use crate::render::{Cx, Input, Previous, render};
+    use crate::render::{Previous, render};
     use crate::testing::{check_events, ev, page};
 
     #[test]
@@ -161,24 +161,15 @@ mod tests {
             )],
             "",
         );
-        let packs = vec!["baseline".to_string()];
-        let l = &case.loaded;
-        let input = Input {
-            config: &l.config,
-            ingest: &l.ingest,
-            model: &l.model,
-            graph: &l.graph,
-            findings: &case.findings,
-            packs: &packs,
-        };
         let previous = Previous {
             version: 4,
             as_of: "2025-12-31T00:00:00Z".into(),
             sums_sha256: Some("ab".repeat(32)),
             ..Previous::default()
         };
-        let cx = Cx::new(&input, 5, "internal", Some(previous), None).unwrap();
-        let html = page(&render(&cx).unwrap(), "integrity.html");
+        let html = case.with_cx(5, "internal", Some(previous), |cx| {
+            page(&render(cx).unwrap(), "integrity.html")
+        });
         assert!(html.contains(&"ab".repeat(32)), "{html}");
         assert!(html.contains("../v4/SHA256SUMS"));
     }

@@ -498,7 +498,7 @@ fn daily_means(points: &[(Timestamp, f64)]) -> Vec<(Timestamp, f64)> {
 mod tests {
     use serde_json::{Value, json};
 
-    use crate::testing::{check_events, ev, page, with};
+    use crate::testing::{check_events, ev, nums, page, row_of, with};
 
     fn metric(id: &str, ts: &str, dep: &str, attrs: Value) -> Value {
         with(
@@ -512,22 +512,6 @@ mod tests {
             "env",
             json!("production"),
         )
-    }
-
-    fn row_of<'a>(html: &'a str, needle: &str) -> &'a str {
-        let at = html
-            .find(needle)
-            .unwrap_or_else(|| panic!("`{needle}` not on the page"));
-        let start = html[..at].rfind("<tr").expect("in a row");
-        let end = at + html[at..].find("</tr>").expect("row ends");
-        &html[start..end]
-    }
-
-    fn nums(row: &str) -> Vec<String> {
-        row.split("<td class=\"num\">")
-            .skip(1)
-            .map(|c| c.split('<').next().unwrap().replace('\u{202f}', ""))
-            .collect()
     }
 
     #[test]

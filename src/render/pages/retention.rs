@@ -451,23 +451,7 @@ pub fn write(cx: &Cx<'_>, pages: &mut Pages) -> anyhow::Result<()> {
 mod tests {
     use serde_json::{Value, json};
 
-    use crate::testing::{check_events, ev, page, with};
-
-    fn row_of<'a>(html: &'a str, needle: &str) -> &'a str {
-        let at = html
-            .find(needle)
-            .unwrap_or_else(|| panic!("`{needle}` not on the page"));
-        let start = html[..at].rfind("<tr").expect("in a row");
-        let end = at + html[at..].find("</tr>").expect("row ends");
-        &html[start..end]
-    }
-
-    fn nums(row: &str) -> Vec<String> {
-        row.split("<td class=\"num\">")
-            .skip(1)
-            .map(|c| c.split('<').next().unwrap().replace('\u{202f}', ""))
-            .collect()
-    }
+    use crate::testing::{check_events, ev, nums, page, row_of, with};
 
     fn access(id: &str, ts: &str) -> Value {
         ev(
