@@ -228,28 +228,23 @@ pub fn safe(markup: String) -> Value {
 
 /// Escapes text for HTML and XML content and attribute values (SVG built in Rust).
 pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+    escape(s, true)
 }
 
 /// Escapes text for HTML element content (not attribute values): `&`, `<`, `>`.
 pub fn esc_text(s: &str) -> String {
+    escape(s, false)
+}
+
+fn escape(s: &str, quotes: bool) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
+            '"' if quotes => out.push_str("&quot;"),
+            '\'' if quotes => out.push_str("&#39;"),
             c => out.push(c),
         }
     }
@@ -450,15 +445,15 @@ pub fn write_site(
     let sums = publish::sha256sums(&pages);
     pages.add("SHA256SUMS", sums.into_bytes());
     let dir = publish::write_version(root, version, &pages)?;
-    publish::append_log(root)?;
-    write_root(&cx, root)?;
+    let manifests = publish::manifests(root)?;
+    publish::append_log(root, &manifests)?;
+    write_root(&cx, root, &publish::entries(root, &manifests)?)?;
     Ok(Built { version, dir })
 }
 
 /// The root `index.html` (the versions, newest first) and `versions.json`, rebuilt from disk.
-fn write_root(cx: &Cx<'_>, root: &Path) -> anyhow::Result<()> {
-    let entries = publish::entries(root)?;
-    let mut json = serde_json::to_string_pretty(&context_free_versions(&entries))?;
+fn write_root(cx: &Cx<'_>, root: &Path, entries: &[publish::VersionEntry]) -> anyhow::Result<()> {
+    let mut json = serde_json::to_string_pretty(&serde_json::json!({ "versions": entries }))?;
     json.push('\n');
     let latest = entries.first().map_or(0, |e| e.version);
     let report = &cx.input.config.report;
@@ -470,15 +465,11 @@ fn write_root(cx: &Cx<'_>, root: &Path) -> anyhow::Result<()> {
                 title => report.title.as_str(),
                 organization => report.organization.as_str(),
                 latest => latest,
-                versions => Value::from(Serde(&entries)),
+                versions => Value::from(Serde(entries)),
             }
         })
         .map_err(|e| anyhow::anyhow!("{e:#}"))
         .context("cannot render the site's root index.html")?;
     publish::replace(&root.join("versions.json"), json.as_bytes())?;
     publish::replace(&root.join("index.html"), html.as_bytes())
-}
-
-fn context_free_versions(entries: &[publish::VersionEntry]) -> serde_json::Value {
-    serde_json::json!({ "versions": entries })
 }

@@ -187,12 +187,25 @@ fn sync_dir(dir: &Path) {
     }
 }
 
+/// Each version of `root` with the SHA-256 of its `SHA256SUMS`, ascending.
+pub fn manifests(root: &Path) -> anyhow::Result<Vec<(u32, String)>> {
+    versions(root)?
+        .into_iter()
+        .map(|n| {
+            let sums = root.join(format!("v{n}/SHA256SUMS"));
+            let bytes =
+                fs::read(&sums).with_context(|| format!("cannot read `{}`", sums.display()))?;
+            Ok((n, hex::encode(Sha256::digest(&bytes))))
+        })
+        .collect()
+}
+
 /// Brings the version log `log/entries` up to the versions on disk: one line per version,
 /// `<sha256 of vN/SHA256SUMS>  vN/SHA256SUMS`, in version order (`INTEGRITY.md` §3). Existing
 /// lines are never rewritten: a line that no longer matches its version's manifest is an error
 /// (the version or the log was altered), and a version missing from the log (a build killed
 /// between publishing and logging) is appended.
-pub fn append_log(root: &Path) -> anyhow::Result<()> {
+pub fn append_log(root: &Path, manifests: &[(u32, String)]) -> anyhow::Result<()> {
     let path = root.join("log/entries");
     let old = match fs::read_to_string(&path) {
         Ok(text) => text,
@@ -201,10 +214,8 @@ pub fn append_log(root: &Path) -> anyhow::Result<()> {
     };
     let mut text = old.clone();
     let logged = old.lines().count();
-    for (i, n) in versions(root)?.into_iter().enumerate() {
-        let sums = root.join(format!("v{n}/SHA256SUMS"));
-        let bytes = fs::read(&sums).with_context(|| format!("cannot read `{}`", sums.display()))?;
-        let line = format!("{}  v{n}/SHA256SUMS", hex::encode(Sha256::digest(&bytes)));
+    for (i, (n, digest)) in manifests.iter().enumerate() {
+        let line = format!("{digest}  v{n}/SHA256SUMS");
         if i < logged {
             let found = old.lines().nth(i).unwrap_or_default();
             if found != line {
@@ -258,13 +269,12 @@ struct FindingsSummary {
     passed: bool,
 }
 
-/// The entries of `versions.json`, newest first, read back from the versions on disk.
-pub fn entries(root: &Path) -> anyhow::Result<Vec<VersionEntry>> {
+/// The entries of `versions.json`, newest first, read back from the versions' findings reports;
+/// `manifests` as [`manifests`] gives them.
+pub fn entries(root: &Path, manifests: &[(u32, String)]) -> anyhow::Result<Vec<VersionEntry>> {
     let mut out = Vec::new();
-    for n in versions(root)?.into_iter().rev() {
+    for (n, digest) in manifests.iter().rev() {
         let dir = root.join(format!("v{n}"));
-        let sums = fs::read(dir.join("SHA256SUMS"))
-            .with_context(|| format!("cannot read `{}`", dir.join("SHA256SUMS").display()))?;
         let findings = fs::read_to_string(dir.join("findings.json"))
             .with_context(|| format!("cannot read `{}`", dir.join("findings.json").display()))?;
         let f: FindingsFile = serde_json::from_str(&findings).with_context(|| {
@@ -274,9 +284,9 @@ pub fn entries(root: &Path) -> anyhow::Result<Vec<VersionEntry>> {
             )
         })?;
         out.push(VersionEntry {
-            version: n,
+            version: *n,
             as_of: f.summary.as_of,
-            manifest_sha256: hex::encode(Sha256::digest(&sums)),
+            manifest_sha256: digest.clone(),
             findings: f.summary.findings,
             passed: f.summary.passed,
         });
@@ -331,10 +341,10 @@ mod tests {
         let mut pages = Pages::default();
         pages.add("SHA256SUMS", b"a\n".to_vec());
         write_version(dir.path(), 1, &pages).unwrap();
-        append_log(dir.path()).unwrap();
+        append_log(dir.path(), &manifests(dir.path()).unwrap()).unwrap();
         pages.add("SHA256SUMS", b"b\n".to_vec());
         write_version(dir.path(), 2, &pages).unwrap();
-        append_log(dir.path()).unwrap();
+        append_log(dir.path(), &manifests(dir.path()).unwrap()).unwrap();
         let log = fs::read_to_string(dir.path().join("log/entries")).unwrap();
         let lines: Vec<&str> = log.lines().collect();
         assert_eq!(lines.len(), 2);
@@ -345,7 +355,7 @@ mod tests {
         assert!(lines[1].ends_with("  v2/SHA256SUMS"));
         // Replacing v1's manifest is caught on the next build.
         fs::write(dir.path().join("v1/SHA256SUMS"), b"forged\n").unwrap();
-        let err = append_log(dir.path()).unwrap_err();
+        let err = append_log(dir.path(), &manifests(dir.path()).unwrap()).unwrap_err();
         assert!(
             format!("{err:#}").contains("does not match version v1"),
             "{err:#}"

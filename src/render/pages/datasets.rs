@@ -12,19 +12,11 @@ use super::models::{
     Field, FindingLink, Lineage, cap, field, findings_about, findings_by_subject, lineage, or_nr,
     references, value_text,
 };
-use super::{EntityLink, EventRow, PageLink, pager};
+use super::{EntityLink, EventRow, write_list};
 use crate::checks::facts::entities_of;
 use crate::event::{EntityType, NodeId};
-use crate::render::{Cx, PAGE_ROWS, Pages, links};
+use crate::render::{Cx, Pages, links};
 use crate::time;
-
-#[derive(Serialize)]
-struct IndexPage {
-    total: usize,
-    first: usize,
-    rows: Vec<IndexRow>,
-    pages: Vec<PageLink>,
-}
 
 #[derive(Serialize)]
 struct IndexRow {
@@ -438,14 +430,6 @@ fn page(
     }
 }
 
-/// The page of the index holding row `n` (0-based).
-fn index_page(n: usize) -> String {
-    match n / PAGE_ROWS {
-        0 => "datasets/index.html".to_string(),
-        p => format!("datasets/index-{}.html", p + 1),
-    }
-}
-
 pub fn write(cx: &Cx<'_>, pages: &mut Pages) -> anyhow::Result<()> {
     let model = cx.model();
     let index = findings_by_subject(cx);
@@ -497,29 +481,14 @@ pub fn write(cx: &Cx<'_>, pages: &mut Pages) -> anyhow::Result<()> {
         let title = format!("Dataset {}", node.id());
         pages.add(path.clone(), cx.render(&path, "dataset.html", &title, p)?);
     }
-    let chunks = links::paginate(rows.len(), PAGE_ROWS);
-    let count = chunks.len();
-    let total = rows.len();
-    let mut rows = rows.into_iter();
-    for (number, range) in chunks {
-        let path = index_page(range.start);
-        let page = IndexPage {
-            total,
-            first: range.start + 1,
-            rows: rows.by_ref().take(range.len()).collect(),
-            pages: pager(count, number, |n| index_page((n - 1) * PAGE_ROWS)),
-        };
-        let title = if count > 1 {
-            format!("Datasets ({number} of {count})")
-        } else {
-            "Datasets".to_string()
-        };
-        pages.add(
-            path.clone(),
-            cx.render(&path, "datasets.html", &title, page)?,
-        );
-    }
-    Ok(())
+    write_list(
+        cx,
+        pages,
+        "datasets/index",
+        "datasets.html",
+        "Datasets",
+        rows,
+    )
 }
 
 #[cfg(test)]

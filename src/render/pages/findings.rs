@@ -3,16 +3,8 @@
 
 use serde::Serialize;
 
-use super::{EvidenceRow, PageLink, data, evidence, pager};
-use crate::render::{Cx, PAGE_ROWS, Pages, links};
-
-#[derive(Serialize)]
-struct Page {
-    total: usize,
-    rows: Vec<Row>,
-    pages: Vec<PageLink>,
-    first: usize,
-}
+use super::{EvidenceRow, data, evidence, paged_path, write_list};
+use crate::render::{Cx, Pages, links};
 
 #[derive(Serialize)]
 pub struct Row {
@@ -40,58 +32,36 @@ pub struct Waiver {
 
 /// The page holding finding number `n` (0-based) of the register.
 pub fn page_of(n: usize) -> String {
-    match n / PAGE_ROWS {
-        0 => "findings.html".to_string(),
-        p => format!("findings-{}.html", p + 1),
-    }
+    paged_path("findings", n)
 }
 
 pub fn write(cx: &Cx<'_>, pages: &mut Pages) -> anyhow::Result<()> {
-    let all = &cx.input.findings.findings;
-    let chunks = links::paginate(all.len(), PAGE_ROWS);
-    let count = chunks.len();
-    for (number, range) in chunks {
-        let first = range.start;
-        let rows = all[range]
-            .iter()
-            .map(|f| Row {
-                id: f.id.clone(),
-                level: f.level.clone(),
-                rule: f.rule.clone(),
-                title: f.title.clone(),
-                subject_href: crate::event::NodeId::parse(&f.subject)
-                    .as_ref()
-                    .and_then(links::href),
-                subject: f.subject.clone(),
-                message: f.message.clone(),
-                evidence: evidence(cx, f),
-                more_evidence: f.count.unwrap_or(0).saturating_sub(f.evidence.len() as u64),
-                clauses: f.clauses.clone(),
-                waiver: f.waiver.as_ref().map(|w| Waiver {
-                    id: w.id.clone(),
-                    expires: w.expires.clone(),
-                    approved_by: w.approved_by.clone(),
-                    level: w.level.as_str().to_string(),
-                }),
-                first_seen: data::first_seen(cx, &f.id),
-            })
-            .collect();
-        let path = page_of(first);
-        let page = Page {
-            total: all.len(),
-            rows,
-            pages: pager(count, number, |n| page_of((n - 1) * PAGE_ROWS)),
-            first: first + 1,
-        };
-        let title = if count > 1 {
-            format!("Findings ({number} of {count})")
-        } else {
-            "Findings".to_string()
-        };
-        pages.add(
-            path.clone(),
-            cx.render(&path, "findings.html", &title, page)?,
-        );
-    }
-    Ok(())
+    let rows = cx
+        .input
+        .findings
+        .findings
+        .iter()
+        .map(|f| Row {
+            id: f.id.clone(),
+            level: f.level.clone(),
+            rule: f.rule.clone(),
+            title: f.title.clone(),
+            subject_href: crate::event::NodeId::parse(&f.subject)
+                .as_ref()
+                .and_then(links::href),
+            subject: f.subject.clone(),
+            message: f.message.clone(),
+            evidence: evidence(cx, f),
+            more_evidence: f.count.unwrap_or(0).saturating_sub(f.evidence.len() as u64),
+            clauses: f.clauses.clone(),
+            waiver: f.waiver.as_ref().map(|w| Waiver {
+                id: w.id.clone(),
+                expires: w.expires.clone(),
+                approved_by: w.approved_by.clone(),
+                level: w.level.as_str().to_string(),
+            }),
+            first_seen: data::first_seen(cx, &f.id),
+        })
+        .collect();
+    write_list(cx, pages, "findings", "findings.html", "Findings", rows)
 }

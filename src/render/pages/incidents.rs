@@ -13,20 +13,12 @@ use super::models::{
     FindingLink, cap, findings_about, findings_by_subject, markdown, or_nr, references, rule_cx,
     value_text,
 };
-use super::{EntityLink, EventRow, PageLink, pager};
+use super::{EntityLink, EventRow, write_list};
 use crate::checks::facts::{Facts, entities_of};
 use crate::checks::incidents::{self as inc, Clock, Incident, Notice};
 use crate::event::{EntityType, NodeId};
 use crate::render::{Cx, PAGE_ROWS, Pages, links};
 use crate::time::{self, fmt_second, fmt_span};
-
-#[derive(Serialize)]
-struct IndexPage {
-    total: usize,
-    first: usize,
-    rows: Vec<IndexRow>,
-    pages: Vec<PageLink>,
-}
 
 #[derive(Serialize)]
 struct IndexRow {
@@ -496,14 +488,6 @@ fn page(
     p
 }
 
-/// The page of the index holding row `n` (0-based).
-fn index_page(n: usize) -> String {
-    match n / PAGE_ROWS {
-        0 => "incidents/index.html".to_string(),
-        p => format!("incidents/index-{}.html", p + 1),
-    }
-}
-
 pub fn write(cx: &Cx<'_>, pages: &mut Pages) -> anyhow::Result<()> {
     let model = cx.model();
     let facts = Facts::compute(model, cx.input.config);
@@ -544,29 +528,14 @@ pub fn write(cx: &Cx<'_>, pages: &mut Pages) -> anyhow::Result<()> {
         let title = format!("Incident {}", node.id());
         pages.add(path.clone(), cx.render(&path, "incident.html", &title, p)?);
     }
-    let chunks = links::paginate(rows.len(), PAGE_ROWS);
-    let count = chunks.len();
-    let total = rows.len();
-    let mut rows = rows.into_iter();
-    for (number, range) in chunks {
-        let path = index_page(range.start);
-        let page = IndexPage {
-            total,
-            first: range.start + 1,
-            rows: rows.by_ref().take(range.len()).collect(),
-            pages: pager(count, number, |n| index_page((n - 1) * PAGE_ROWS)),
-        };
-        let title = if count > 1 {
-            format!("Incidents ({number} of {count})")
-        } else {
-            "Incidents".to_string()
-        };
-        pages.add(
-            path.clone(),
-            cx.render(&path, "incidents.html", &title, page)?,
-        );
-    }
-    Ok(())
+    write_list(
+        cx,
+        pages,
+        "incidents/index",
+        "incidents.html",
+        "Incidents",
+        rows,
+    )
 }
 
 #[cfg(test)]

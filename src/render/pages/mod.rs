@@ -23,7 +23,7 @@ mod sources;
 
 use serde::Serialize;
 
-use super::{Cx, Pages, links};
+use super::{Cx, PAGE_ROWS, Pages, links};
 use crate::checks::Finding;
 use crate::event::{Event, NodeId};
 
@@ -147,4 +147,55 @@ pub fn pager(count: usize, current: usize, name: impl Fn(usize) -> String) -> Ve
             current: n == current,
         })
         .collect()
+}
+
+/// The page of a list paginated at [`PAGE_ROWS`] that holds row `row` (0-based): `STEM.html`,
+/// then `STEM-2.html`, `STEM-3.html`, …
+pub fn paged_path(stem: &str, row: usize) -> String {
+    match row / PAGE_ROWS {
+        0 => format!("{stem}.html"),
+        p => format!("{stem}-{}.html", p + 1),
+    }
+}
+
+/// One page of a paginated list, as list templates read it.
+#[derive(Serialize)]
+struct ListPage<T> {
+    total: usize,
+    /// The number of the first row on this page, from 1.
+    first: usize,
+    rows: Vec<T>,
+    pages: Vec<PageLink>,
+}
+
+/// Writes `rows` through `template` as pages of [`PAGE_ROWS`] rows at [`paged_path`]`(stem, …)`;
+/// with more than one page, each title says which it is (`Findings (2 of 3)`).
+pub fn write_list<T: Serialize>(
+    cx: &Cx<'_>,
+    pages: &mut Pages,
+    stem: &str,
+    template: &str,
+    title: &str,
+    rows: Vec<T>,
+) -> anyhow::Result<()> {
+    let total = rows.len();
+    let chunks = links::paginate(total, PAGE_ROWS);
+    let count = chunks.len();
+    let mut rows = rows.into_iter();
+    for (number, range) in chunks {
+        let path = paged_path(stem, range.start);
+        let page = ListPage {
+            total,
+            first: range.start + 1,
+            rows: rows.by_ref().take(range.len()).collect(),
+            pages: pager(count, number, |n| paged_path(stem, (n - 1) * PAGE_ROWS)),
+        };
+        let title = if count > 1 {
+            format!("{title} ({number} of {count})")
+        } else {
+            title.to_string()
+        };
+        pages.add(path.clone(), cx.render(&path, template, &title, page)?);
+    }
+    Ok(())
 }

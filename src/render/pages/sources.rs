@@ -142,10 +142,7 @@ const MAX_REASON: usize = 500;
 
 /// The page holding quarantined line number `n` (0-based).
 fn page_of(n: usize) -> String {
-    match n / PAGE_ROWS {
-        0 => "sources.html".to_string(),
-        p => format!("sources-{}.html", p + 1),
-    }
+    super::paged_path("sources", n)
 }
 
 fn problem_name(p: ChainProblem) -> &'static str {
