@@ -8,6 +8,7 @@
 //! Output order is deterministic whatever the thread count: events and quarantine entries are in
 //! (source in config order, file in stream order, line) order.
 
+pub mod adapter;
 pub mod chain;
 pub mod jsonl;
 
@@ -34,9 +35,12 @@ pub struct FileReport {
     pub abs: PathBuf,
     pub sha256: String,
     pub bytes: u64,
+    /// Lines (native format) or records (foreign formats) read.
     pub lines: u64,
     pub events: u64,
     pub quarantined: u64,
+    /// Records merged into another record's event (`adapter` module documentation).
+    pub folded: u64,
 }
 
 /// One source of the config, after ingest.
@@ -50,6 +54,7 @@ pub struct SourceReport {
     pub lines: u64,
     pub events: u64,
     pub quarantined: u64,
+    pub folded: u64,
     pub chain: ChainResult,
 }
 
@@ -127,6 +132,20 @@ pub fn resolve(config: &Config) -> anyhow::Result<Vec<Vec<(String, PathBuf)>>> {
                 }
             } else if full.is_file() {
                 files.push((display(&config.dir, &full), full));
+            } else if full.is_dir() && adapter::reader(&source.format).is_some() {
+                // A folder (an `mlruns/` tree, an export folder): every file under it.
+                let mut found = Vec::new();
+                walk(&full, &mut found)
+                    .with_context(|| format!("source `{}`: cannot list `{full_s}`", source.name))?;
+                if found.is_empty() {
+                    missing.push(format!(
+                        "source `{}`: folder `{pattern}` holds no file (looked in `{full_s}`)",
+                        source.name
+                    ));
+                }
+                for path in found {
+                    files.push((display(&config.dir, &path), path));
+                }
             } else {
                 missing.push(format!(
                     "source `{}`: file `{pattern}` not found (looked for `{full_s}`)",
@@ -150,6 +169,25 @@ pub fn resolve(config: &Config) -> anyhow::Result<Vec<Vec<(String, PathBuf)>>> {
     Ok(all)
 }
 
+/// Every file under `dir`, recursively, skipping hidden entries (`.git`, `.trash`).
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
+        if e.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
+        let path = e.path();
+        let ty = e.file_type()?;
+        if ty.is_dir() {
+            walk(&path, out)?;
+        } else if ty.is_file() {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
 /// `path` relative to `dir` when it lies under it, with `/` separators.
 fn display(dir: &Path, path: &Path) -> String {
     let rel = path.strip_prefix(dir).unwrap_or(path);
@@ -169,16 +207,74 @@ pub fn run(config: &Config) -> anyhow::Result<Ingest> {
             jobs.push((s as u32, display.clone(), abs.clone()));
         }
     }
-    // Each file is read on its own; results keep their job order.
-    let read: Vec<anyhow::Result<FileData>> = jobs
+    // Native files are read on their own, in parallel; a foreign format's adapter reads all
+    // files of its source at once. Results keep their job order.
+    let native = |s: u32| adapter::reader(&config.sources[s as usize].format).is_none();
+    let read: Vec<Option<anyhow::Result<FileData>>> = jobs
         .par_iter()
         .enumerate()
-        .map(|(i, (s, _, abs))| read_file(abs, *s, i as u32))
+        .map(|(i, (s, _, abs))| native(*s).then(|| read_file(abs, *s, i as u32)))
         .collect();
-    let mut datas = Vec::with_capacity(read.len());
+    let mut datas: Vec<Option<FileData>> = Vec::with_capacity(read.len());
     for r in read {
-        datas.push(r?);
+        datas.push(r.transpose()?);
     }
+    for (s, source) in config.sources.iter().enumerate() {
+        let Some(read) = adapter::reader(&source.format) else {
+            continue;
+        };
+        let mine: Vec<usize> = (0..jobs.len()).filter(|&i| jobs[i].0 == s as u32).collect();
+        let bytes: Vec<Vec<u8>> = mine
+            .par_iter()
+            .map(|&i| {
+                std::fs::read(&jobs[i].2)
+                    .with_context(|| format!("cannot read `{}`", jobs[i].2.display()))
+            })
+            .collect::<anyhow::Result<_>>()?;
+        let inputs: Vec<adapter::InputFile<'_>> = mine
+            .iter()
+            .zip(&bytes)
+            .map(|(&i, b)| adapter::InputFile {
+                index: i as u32,
+                path: &jobs[i].1,
+                abs: &jobs[i].2,
+                bytes: b,
+            })
+            .collect();
+        let cx = adapter::Cx {
+            source: s as u32,
+            config: source,
+        };
+        let outs = read(&cx, &inputs);
+        anyhow::ensure!(
+            outs.len() == inputs.len(),
+            "adapter `{}` returned {} results for {} files",
+            source.format,
+            outs.len(),
+            inputs.len()
+        );
+        for ((&i, b), out) in mine.iter().zip(&bytes).zip(outs) {
+            debug_assert_eq!(
+                out.records,
+                out.events.len() as u64 + out.quarantine.len() as u64 + out.folded,
+                "{}: records = events + quarantined + folded",
+                jobs[i].1
+            );
+            datas[i] = Some(FileData {
+                sha256: hex::encode(Sha256::digest(b)),
+                bytes: b.len() as u64,
+                records: out.records,
+                folded: out.folded,
+                chain: Vec::new(),
+                events: out.events,
+                quarantine: out.quarantine,
+            });
+        }
+    }
+    let datas: Vec<FileData> = datas
+        .into_iter()
+        .map(|d| d.expect("every file is read by its source's reader"))
+        .collect();
 
     let mut ingest = Ingest::default();
     for (job, data) in jobs.iter().zip(&datas) {
@@ -188,9 +284,10 @@ pub fn run(config: &Config) -> anyhow::Result<Ingest> {
             abs: job.2.clone(),
             sha256: data.sha256.clone(),
             bytes: data.bytes,
-            lines: data.chain.len() as u64,
+            lines: data.records,
             events: data.events.len() as u64,
             quarantined: data.quarantine.len() as u64,
+            folded: data.folded,
         });
     }
     for (s, source) in config.sources.iter().enumerate() {
@@ -220,7 +317,8 @@ pub fn run(config: &Config) -> anyhow::Result<Ingest> {
             }
             None => [0u8; 32],
         };
-        let chain = if source.chain == ChainMode::None {
+        let chain = if source.chain == ChainMode::None || adapter::reader(&source.format).is_some()
+        {
             ChainResult::default()
         } else {
             let lines = order.iter().flat_map(|&i| datas[i as usize].chain.iter());
@@ -231,12 +329,13 @@ pub fn run(config: &Config) -> anyhow::Result<Ingest> {
                 source.chain == ChainMode::Required,
             )
         };
-        let (mut lines, mut events, mut quarantined) = (0, 0, 0);
+        let (mut lines, mut events, mut quarantined, mut folded) = (0, 0, 0, 0);
         for &i in &order {
             let f = &ingest.files[i as usize];
             lines += f.lines;
             events += f.events;
             quarantined += f.quarantined;
+            folded += f.folded;
         }
         ingest.sources.push(SourceReport {
             name: source.name.clone(),
@@ -246,6 +345,7 @@ pub fn run(config: &Config) -> anyhow::Result<Ingest> {
             lines,
             events,
             quarantined,
+            folded,
             chain,
         });
     }
@@ -263,7 +363,9 @@ pub fn run(config: &Config) -> anyhow::Result<Ingest> {
     }
     debug_assert_eq!(
         ingest.lines(),
-        ingest.events.len() as u64 + ingest.quarantine.len() as u64
+        ingest.events.len() as u64
+            + ingest.quarantine.len() as u64
+            + ingest.sources.iter().map(|s| s.folded).sum::<u64>()
     );
     Ok(ingest)
 }
@@ -271,6 +373,8 @@ pub fn run(config: &Config) -> anyhow::Result<Ingest> {
 struct FileData {
     sha256: String,
     bytes: u64,
+    records: u64,
+    folded: u64,
     chain: Vec<ChainLine>,
     events: Vec<Event>,
     quarantine: Vec<Quarantined>,
@@ -285,6 +389,8 @@ fn read_file(path: &Path, source: u32, file: u32) -> anyhow::Result<FileData> {
     let mut out = FileData {
         sha256: String::new(),
         bytes: 0,
+        records: 0,
+        folded: 0,
         chain: Vec::new(),
         events: Vec::new(),
         quarantine: Vec::new(),
@@ -376,5 +482,6 @@ fn read_file(path: &Path, source: u32, file: u32) -> anyhow::Result<FileData> {
         buf.drain(..cut);
     }
     out.sha256 = hex::encode(hasher.finalize());
+    out.records = out.chain.len() as u64;
     Ok(out)
 }
