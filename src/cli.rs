@@ -66,6 +66,21 @@ enum Command {
         #[arg(long)]
         templates: Option<PathBuf>,
     },
+    /// Check a published site: digests, file lists, signatures, the version chain and the log.
+    /// Exit 0 intact, 1 tampered (each bad file or version is named), 2 could not run.
+    Verify {
+        /// The site root (the folder holding `versions.json`, `log/` and `v1/`, `v2/`, …).
+        site: PathBuf,
+        /// Check the files of this version only (the chain and the log are always checked).
+        #[arg(long)]
+        version: Option<u32>,
+        /// An OpenSSH `allowed_signers` file: every version must be signed by a key it accepts.
+        #[arg(long)]
+        allowed_signers: Option<PathBuf>,
+        /// A `log/checkpoint` kept from earlier: today's log must extend it.
+        #[arg(long)]
+        checkpoint: Option<PathBuf>,
+    },
     /// Export the lineage graph.
     Graph {
         #[arg(short, long, default_value = "trailbook.toml")]
@@ -282,13 +297,20 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             as_of,
             templates,
         } => {
-            let loaded = load(&config, as_of)?;
+            let mut loaded = load(&config, as_of)?;
+            let root = out.unwrap_or_else(|| loaded.config.dir.join("site/internal"));
+            // LOG-03 compares what this build reads with what the last version read.
+            loaded.ingest.previous_lock = crate::render::publish::versions(&root)
+                .ok()
+                .and_then(|v| v.last().copied())
+                .map(|v| crate::seal::lock::read(&root.join(format!("v{v}/inputs.lock"))))
+                .transpose()?
+                .flatten();
             let mut timer = Timer::new();
             let findings =
                 checks::run(&loaded.model, &loaded.graph, &loaded.config, &loaded.ingest);
             timer.lap("checks");
             let packs = enabled_packs(&loaded.config);
-            let root = out.unwrap_or_else(|| loaded.config.dir.join("site/internal"));
             let input = crate::render::Input {
                 config: &loaded.config,
                 ingest: &loaded.ingest,
@@ -314,6 +336,47 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 built.dir.join("index.html").display()
             );
             Ok(exit_code(&findings))
+        }
+        Command::Verify {
+            site,
+            version,
+            allowed_signers,
+            checkpoint,
+        } => {
+            let report = crate::seal::verify::run(
+                &site,
+                &crate::seal::verify::Options {
+                    version,
+                    allowed_signers,
+                    checkpoint,
+                },
+            )?;
+            for p in &report.problems {
+                eprintln!("TAMPERED  {p}");
+            }
+            for n in &report.notes {
+                eprintln!("note      {n}");
+            }
+            let n = report.versions.len();
+            if report.intact() {
+                eprintln!(
+                    "intact: {n} version{} of `{}`, {} files checked, {} signed",
+                    if n == 1 { "" } else { "s" },
+                    site.display(),
+                    report.checked_files,
+                    report.signed.len()
+                );
+                Ok(0)
+            } else {
+                eprintln!(
+                    "TAMPERED: {} problem{} in `{}` ({n} version{})",
+                    report.problems.len(),
+                    if report.problems.len() == 1 { "" } else { "s" },
+                    site.display(),
+                    if n == 1 { "" } else { "s" }
+                );
+                Ok(1)
+            }
         }
         Command::Graph {
             config,

@@ -359,10 +359,98 @@ impl Rule for Log03 {
         &LOG03
     }
 
-    fn run(&self, _cx: &Cx<'_>) -> Outcome {
-        Outcome::not_evaluable(
-            "no previous site version to compare with: `trailbook check` publishes nothing, so it has no earlier `inputs.lock`",
-        )
+    fn run(&self, cx: &Cx<'_>) -> Outcome {
+        use crate::seal::lock::{self, Problem};
+        let Some(previous) = &cx.ingest.previous_lock else {
+            return Outcome::not_evaluable(
+                "no previous site version to compare with: the first version of a site, and `trailbook check` (which publishes nothing), have no earlier `inputs.lock`",
+            );
+        };
+        let disposals: Vec<(jiff::Timestamp, jiff::Timestamp)> = cx
+            .model
+            .of_kind("retention.disposed")
+            .filter_map(|(_, e)| {
+                let a = e.attrs();
+                let t = |k: &str| {
+                    a.get(k)
+                        .and_then(serde_json::Value::as_str)
+                        .and_then(|s| time::parse_rfc3339(s).ok())
+                };
+                Some((t("range_start")?, t("range_end")?))
+            })
+            .collect();
+        let mut out = Vec::new();
+        for b in lock::compare(previous, cx.ingest) {
+            let subject = format!("source:{}", b.source);
+            let path = &b.file.path;
+            let (check, message) = match &b.problem {
+                Problem::HeadRewritten {
+                    line,
+                    expected,
+                    found,
+                } => (
+                    "a",
+                    format!(
+                        "head rewritten: line {line} of `{path}`, the last one the previous version read, no longer hashes to the recorded head (expected {expected}, found {found})"
+                    ),
+                ),
+                Problem::Truncated {
+                    recorded,
+                    now,
+                    unit,
+                } => (
+                    "b",
+                    format!(
+                        "truncated: `{path}` had {recorded} {unit} when the previous version was built and has {now} now"
+                    ),
+                ),
+                Problem::Rewritten { recorded, now } => (
+                    "b",
+                    format!(
+                        "rewritten: the first {} records of `{path}` are not the ones the previous version read (recorded root {recorded}, now {now})",
+                        b.file.records
+                    ),
+                ),
+                Problem::Gone => {
+                    let range = b
+                        .file
+                        .first_ts
+                        .as_deref()
+                        .and_then(|s| time::parse_rfc3339(s).ok())
+                        .zip(
+                            b.file
+                                .last_ts
+                                .as_deref()
+                                .and_then(|s| time::parse_rfc3339(s).ok()),
+                        );
+                    let covered = range.is_some_and(|(first, last)| {
+                        disposals
+                            .iter()
+                            .any(|(start, end)| *start <= first && last <= *end)
+                    });
+                    if covered {
+                        continue;
+                    }
+                    (
+                        "c",
+                        format!(
+                            "file gone: `{path}` ({} records, {} to {}) was read by the previous version, is missing now, and no `retention.disposed` covers its time range",
+                            b.file.records,
+                            b.file.first_ts.as_deref().unwrap_or("no event time"),
+                            b.file.last_ts.as_deref().unwrap_or("no event time"),
+                        ),
+                    )
+                }
+            };
+            out.push(Draft::new(
+                subject,
+                path.clone(),
+                check,
+                Level::Deny,
+                message,
+            ));
+        }
+        Outcome::evaluated(out)
     }
 }
 

@@ -32,6 +32,32 @@ pub struct Config {
     pub sources: Vec<Source>,
     pub policy: Policy,
     pub retention: Retention,
+    /// `[signing]`: absent → versions are sealed but unsigned.
+    pub signing: Option<Signing>,
+}
+
+/// `[signing]` (`INTEGRITY.md` §3): the Ed25519 key that signs each version's `SHA256SUMS`
+/// and the version log's checkpoint.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Signing {
+    /// OpenSSH private key file (Ed25519), relative to the config file.
+    pub key: String,
+    /// The signer identity regulators list in their `allowed_signers` file (`ssh-keygen -I`).
+    pub identity: String,
+    /// SSHSIG namespace of the manifest signature; the checkpoint uses `NAMESPACE-checkpoint`.
+    #[serde(default = "default_namespace")]
+    pub namespace: String,
+    /// Environment variable holding the key's passphrase, for an encrypted key.
+    #[serde(default)]
+    pub passphrase_env: Option<String>,
+    /// The version log's origin line in `log/checkpoint` (default: from the report title).
+    #[serde(default)]
+    pub origin: Option<String>,
+}
+
+fn default_namespace() -> String {
+    "trailbook".to_string()
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -439,7 +465,58 @@ const TOP: &[Field] = &[
             opt("assign", Ty::Tables(ASSIGN)),
         ]),
     ),
+    opt(
+        "signing",
+        Ty::Table(&[
+            req("key", Ty::Str),
+            req("identity", Ty::Checked(check_identity)),
+            opt("namespace", Ty::Checked(check_namespace)),
+            opt("passphrase_env", Ty::Checked(check_env_name)),
+            opt("origin", Ty::Checked(check_origin)),
+        ]),
+    ),
 ];
+
+fn check_identity(s: &str) -> Result<(), String> {
+    if s.is_empty() || s.chars().any(|c| c.is_whitespace() || c == ',' || c == '"') {
+        Err(format!(
+            "`{s}` cannot be an `allowed_signers` principal: use a name without spaces, commas or quotes, such as evidence@bank.example"
+        ))
+    } else {
+        Ok(())
+    }
+}
+fn check_namespace(s: &str) -> Result<(), String> {
+    if !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-@".contains(&b))
+    {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{s}` is not a signature namespace: use letters, digits, `.`, `_`, `-` and `@` (such as trailbook or evidence@bank.example)"
+        ))
+    }
+}
+fn check_env_name(s: &str) -> Result<(), String> {
+    if !s.is_empty()
+        && !s.starts_with(|c: char| c.is_ascii_digit())
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    {
+        Ok(())
+    } else {
+        Err(format!("`{s}` is not an environment variable name"))
+    }
+}
+fn check_origin(s: &str) -> Result<(), String> {
+    if !s.is_empty() && !s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{s}` cannot be a checkpoint origin: one line without spaces, such as bank.example/evidence/credit"
+        ))
+    }
+}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -451,6 +528,8 @@ struct RawConfig {
     policy: Policy,
     #[serde(default)]
     retention: Retention,
+    #[serde(default)]
+    signing: Option<Signing>,
 }
 
 /// All problems of one config file, rendered with file, line, column and a snippet.
@@ -547,6 +626,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         sources: raw.source,
         policy: raw.policy,
         retention: raw.retention,
+        signing: raw.signing,
     })
 }
 

@@ -41,6 +41,13 @@ pub struct FileReport {
     pub quarantined: u64,
     /// Records merged into another record's event (`adapter` module documentation).
     pub folded: u64,
+    /// Native format: the SHA-256 of each line's exact bytes, in file order — the leaves of the
+    /// file's RFC 6962 root in `inputs.lock` (`seal::lock`).
+    #[serde(skip)]
+    pub line_digests: Vec<[u8; 32]>,
+    /// Native format: the first and last readable `seq`.
+    #[serde(skip)]
+    pub seqs: Option<(u64, u64)>,
 }
 
 /// One source of the config, after ingest.
@@ -74,6 +81,9 @@ pub struct Ingest {
     #[serde(skip)]
     pub events: Vec<Event>,
     pub quarantine: Vec<Quarantined>,
+    /// The previous site version's `inputs.lock`, when a build has one (LOG-03).
+    #[serde(skip)]
+    pub previous_lock: Option<crate::seal::lock::InputsLock>,
 }
 
 impl Ingest {
@@ -288,6 +298,12 @@ pub fn run(config: &Config) -> anyhow::Result<Ingest> {
             events: data.events.len() as u64,
             quarantined: data.quarantine.len() as u64,
             folded: data.folded,
+            line_digests: data.chain.iter().map(|l| l.hash).collect(),
+            seqs: data
+                .chain
+                .iter()
+                .find_map(|l| l.fields.seq)
+                .zip(data.chain.iter().rev().find_map(|l| l.fields.seq)),
         });
     }
     for (s, source) in config.sources.iter().enumerate() {

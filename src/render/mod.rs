@@ -24,6 +24,7 @@ use anyhow::Context;
 use minijinja::value::Serde;
 use minijinja::{Environment, Value, context};
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 
 use crate::checks::Findings;
 use crate::config::Config;
@@ -95,7 +96,23 @@ pub struct Cx<'a> {
     pub version: u32,
     pub audience: String,
     pub previous: Option<Previous>,
+    /// The key that signs this version, when `[signing]` is configured.
+    pub signing: Option<SigningInfo>,
     env: Environment<'static>,
+}
+
+/// What the integrity page says about the signature of a version.
+#[derive(Clone, Debug, Serialize)]
+pub struct SigningInfo {
+    pub identity: String,
+    pub namespace: String,
+    pub checkpoint_namespace: String,
+    /// `SHA256:…`
+    pub fingerprint: String,
+    /// The line for a regulator's `allowed_signers` file.
+    pub allowed_signers: String,
+    /// The `origin` line of `log/checkpoint`.
+    pub origin: String,
 }
 
 /// What every page's header and footer show (`site` in templates).
@@ -152,6 +169,7 @@ impl<'a> Cx<'a> {
             version,
             audience: audience.to_string(),
             previous,
+            signing: None,
             env: environment(templates)?,
         })
     }
@@ -414,7 +432,20 @@ pub fn write_site(
     audience: &str,
     templates: Option<&Path>,
 ) -> anyhow::Result<Built> {
+    use crate::seal::{checkpoint, lock, provenance, sign};
+    // A signing key that cannot be used stops the build before anything is written.
+    let signer = sign::Signer::from_config(input.config)?;
+    let report = &input.config.report;
+    let origin = input
+        .config
+        .signing
+        .as_ref()
+        .and_then(|s| s.origin.clone())
+        .unwrap_or_else(|| {
+            checkpoint::default_origin(&report.organization, &report.title, audience)
+        });
     let _lock = publish::Lock::take(root)?;
+    checkpoint::complete_pending(root)?;
     let existing = publish::versions(root)?;
     let version = existing.last().map_or(1, |v| v + 1);
     let previous = existing
@@ -437,16 +468,53 @@ pub fn write_site(
                 })
         })
         .transpose()?;
-    let cx = Cx::new(input, version, audience, previous, templates)?;
+    let mut cx = Cx::new(input, version, audience, previous, templates)?;
+    cx.signing = signer.as_ref().map(|s| SigningInfo {
+        identity: s.identity.clone(),
+        namespace: s.namespace.clone(),
+        checkpoint_namespace: format!("{}{}", s.namespace, sign::CHECKPOINT_SUFFIX),
+        fingerprint: s.fingerprint.clone(),
+        allowed_signers: s.allowed_signers_line(),
+        origin: origin.clone(),
+    });
     let mut pages = render(&cx)?;
     if let Some(chain) = chain {
         pages.add("PREVIOUS", chain.into_bytes());
     }
-    let sums = publish::sha256sums(&pages);
+    pages.add("inputs.lock", lock::to_bytes(&lock::build(input.ingest)));
+    let files: Vec<(String, String)> = pages
+        .files
+        .iter()
+        .map(|(path, bytes)| (path.clone(), hex::encode(Sha256::digest(bytes))))
+        .collect();
+    let as_of = crate::time::fmt(input.model.as_of);
+    pages.add(
+        "provenance.json",
+        provenance::statement(&provenance::Params {
+            files: &files,
+            ingest: input.ingest,
+            config_path: &input.config.path,
+            as_of: &as_of,
+            audience,
+            templates,
+        })?,
+    );
+    let mut digests: BTreeMap<String, String> = files.into_iter().collect();
+    if let Some(bytes) = pages.files.get("provenance.json") {
+        digests.insert("provenance.json".into(), hex::encode(Sha256::digest(bytes)));
+    }
+    let sums = publish::sha256sums(&digests);
+    if let Some(s) = &signer {
+        pages.add(
+            "SHA256SUMS.sig",
+            s.sign(&s.namespace, sums.as_bytes())?.into_bytes(),
+        );
+    }
     pages.add("SHA256SUMS", sums.into_bytes());
     let dir = publish::write_version(root, version, &pages)?;
     let manifests = publish::manifests(root)?;
     publish::append_log(root, &manifests)?;
+    checkpoint::write(root, &origin, signer.as_ref())?;
     write_root(&cx, root, &publish::entries(root, &manifests)?)?;
     Ok(Built { version, dir })
 }

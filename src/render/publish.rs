@@ -8,6 +8,7 @@
 //! keeps two builds from writing the same root at once. The root `index.html` and `versions.json` are
 //! rebuilt from the versions on disk and replaced atomically (write, then rename).
 
+use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -296,10 +297,10 @@ pub fn entries(root: &Path, manifests: &[(u32, String)]) -> anyhow::Result<Vec<V
 
 /// `SHA256SUMS` of a version: `<sha256>  <path>` per file, byte-sorted by path, LF endings
 /// (`sha256sum -c --strict` reads it).
-pub fn sha256sums(pages: &Pages) -> String {
+pub fn sha256sums(digests: &BTreeMap<String, String>) -> String {
     let mut out = String::new();
-    for (path, bytes) in &pages.files {
-        out.push_str(&hex::encode(Sha256::digest(bytes)));
+    for (path, digest) in digests {
+        out.push_str(digest);
         out.push_str("  ");
         out.push_str(path);
         out.push('\n');
@@ -377,7 +378,12 @@ mod tests {
         let mut pages = Pages::default();
         pages.add("b.html", b"b".to_vec());
         pages.add("a/z.html", b"".to_vec());
-        let sums = sha256sums(&pages);
+        let digests: BTreeMap<String, String> = pages
+            .files
+            .iter()
+            .map(|(p, b)| (p.clone(), hex::encode(Sha256::digest(b))))
+            .collect();
+        let sums = sha256sums(&digests);
         assert_eq!(
             sums,
             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855  a/z.html\n\

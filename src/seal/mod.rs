@@ -4,4 +4,9 @@
 //! `inputs.lock` use. The version manifest `SHA256SUMS` is written by
 //! [`crate::render::publish::sha256sums`].
 
+pub mod checkpoint;
+pub mod lock;
 pub mod merkle;
+pub mod provenance;
+pub mod sign;
+pub mod verify;
