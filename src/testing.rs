@@ -46,7 +46,7 @@ impl Case {
         version: u32,
         audience: &str,
         previous: Option<crate::render::Previous>,
-        f: impl FnOnce(&crate::render::Cx<'_>) -> R,
+        f: impl FnOnce(&mut crate::render::Cx<'_>) -> R,
     ) -> R {
         let packs: Vec<String> = checks::catalogue::PACKS
             .iter()
@@ -61,9 +61,9 @@ impl Case {
             findings: &self.findings,
             packs: &packs,
         };
-        let cx = crate::render::Cx::new(&input, version, audience, previous, None)
+        let mut cx = crate::render::Cx::new(&input, version, audience, previous, None)
             .expect("templates parse");
-        f(&cx)
+        f(&mut cx)
     }
 
     /// Renders this case as version 1 of an `internal` site, in memory (no files written).

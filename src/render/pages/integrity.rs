@@ -3,24 +3,18 @@
 //! this page: the manifest covers the page), the chain head of every source, the SHA-256 of every
 //! input file, and the previous version's manifest digest.
 //!
-//! What the page says about signing and the `verify` command comes from [`Page::signed`] and
-//! [`Page::verify_command`], so the wording changes with the data when those land.
+//! What the page says about signing comes from the key of `[signing]` (`Cx::signing`).
 
 use serde::Serialize;
 
 use crate::config::ChainMode;
 use crate::render::{Cx, Pages};
 
-/// Whether this version of trailbook has the `trailbook verify` command.
-const VERIFY_COMMAND: bool = false;
-
 #[derive(Serialize)]
 struct Page {
     version: u32,
-    /// Whether the manifest is signed (`SHA256SUMS.sig`).
-    signed: bool,
-    /// Whether `trailbook verify` exists in this version of the tool.
-    verify_command: bool,
+    /// The signing key, when the manifest is signed (`SHA256SUMS.sig`).
+    signing: Option<crate::render::SigningInfo>,
     previous: Option<Prev>,
     sources: Vec<Head>,
     files: Vec<InputFile>,
@@ -99,8 +93,7 @@ pub fn write(cx: &Cx<'_>, pages: &mut Pages) -> anyhow::Result<()> {
         .collect();
     let page = Page {
         version: cx.version,
-        signed: false,
-        verify_command: VERIFY_COMMAND,
+        signing: cx.signing.clone(),
         previous: cx.previous.as_ref().map(|p| Prev {
             version: p.version,
             as_of: p.as_of.clone(),
@@ -138,10 +131,8 @@ mod tests {
         let html = page(&case.site(), "integrity.html");
         assert!(html.contains("sha256sum -c --strict SHA256SUMS"));
         assert!(html.contains("trailbook verify"));
-        assert!(
-            html.contains("unsigned"),
-            "signing is not there yet: {html}"
-        );
+        assert!(html.contains("unsigned"), "no [signing]: {html}");
+        assert!(html.contains("no signing key is configured"));
         assert!(html.contains("versions.json"));
         let source = &case.loaded.ingest.sources[0];
         assert!(html.contains(source.chain.head.as_deref().unwrap()));
@@ -172,5 +163,38 @@ mod tests {
         });
         assert!(html.contains(&"ab".repeat(32)), "{html}");
         assert!(html.contains("../v4/SHA256SUMS"));
+    }
+
+    #[test]
+    fn a_signed_version_names_its_key_and_the_commands_to_check_it() {
+        let case = check_events(
+            &[ev(
+                "s1",
+                "2026-01-01T00:00:00Z",
+                "system.registered",
+                "system:credit",
+                json!({"name": "Credit"}),
+            )],
+            "",
+        );
+        let html = case.with_cx(1, "internal", None, |cx| {
+            cx.signing = Some(crate::render::SigningInfo {
+                identity: "evidence@bank.example".into(),
+                namespace: "trailbook".into(),
+                checkpoint_namespace: "trailbook-checkpoint".into(),
+                fingerprint: "SHA256:abcdef".into(),
+                allowed_signers: "evidence@bank.example namespaces=\"trailbook,trailbook-checkpoint\" ssh-ed25519 AAAAC3".into(),
+                origin: "trailbook/bank/credit/internal".into(),
+            });
+            page(&render(cx).unwrap(), "integrity.html")
+        });
+        assert!(!html.contains("unsigned"), "{html}");
+        assert!(html.contains("SHA256:abcdef"));
+        assert!(html.contains(
+            "ssh-keygen -Y verify -f allowed_signers -I evidence@bank.example -n trailbook -s SHA256SUMS.sig &lt; SHA256SUMS"
+        ));
+        assert!(html.contains("namespaces=&quot;trailbook,trailbook-checkpoint&quot; ssh-ed25519 AAAAC3"), "escaped allowed_signers line");
+        assert!(html.contains("trailbook-checkpoint"));
+        assert!(html.contains("--allowed-signers allowed_signers"));
     }
 }
