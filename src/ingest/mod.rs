@@ -48,6 +48,9 @@ pub struct FileReport {
     /// Native format: the first and last readable `seq`.
     #[serde(skip)]
     pub seqs: Option<(u64, u64)>,
+    /// The earliest and latest `ts` of the file's events (for `inputs.lock`).
+    #[serde(skip)]
+    pub ts_range: Option<(jiff::Timestamp, jiff::Timestamp)>,
 }
 
 /// One source of the config, after ingest.
@@ -304,6 +307,12 @@ pub fn run(config: &Config) -> anyhow::Result<Ingest> {
                 .iter()
                 .find_map(|l| l.fields.seq)
                 .zip(data.chain.iter().rev().find_map(|l| l.fields.seq)),
+            ts_range: data
+                .events
+                .iter()
+                .map(|e| e.ts)
+                .min()
+                .zip(data.events.iter().map(|e| e.ts).max()),
         });
     }
     for (s, source) in config.sources.iter().enumerate() {

@@ -12,12 +12,10 @@
 //! clients, by recomputation. Formats without lines (foreign adapters) compare bytes instead: the
 //! previous file must be a byte prefix of the current one.
 
-use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::Path;
 
 use anyhow::Context;
-use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -77,16 +75,6 @@ fn root_of(digests: &[[u8; 32]]) -> [u8; 32] {
 
 /// The lock of what `ingest` read.
 pub fn build(ingest: &Ingest) -> InputsLock {
-    let mut times: BTreeMap<u32, (Timestamp, Timestamp)> = BTreeMap::new();
-    for e in &ingest.events {
-        times
-            .entry(e.origin.file)
-            .and_modify(|(lo, hi)| {
-                *lo = (*lo).min(e.ts);
-                *hi = (*hi).max(e.ts);
-            })
-            .or_insert((e.ts, e.ts));
-    }
     let sources = ingest
         .sources
         .iter()
@@ -99,7 +87,7 @@ pub fn build(ingest: &Ingest) -> InputsLock {
                 .map(|&i| {
                     let f = &ingest.files[i as usize];
                     let native = s.format == "trailbook-jsonl";
-                    let t = times.get(&i);
+                    let t = f.ts_range;
                     LockFile {
                         path: f.path.clone(),
                         sha256: f.sha256.clone(),
@@ -270,5 +258,95 @@ fn bytes_prefix(old: &LockFile, now: &crate::ingest::FileReport) -> Option<Probl
             recorded: old.sha256.clone(),
             now: format!("unreadable: {e}"),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::testing::{chain, check, ev};
+
+    fn events(n: usize) -> Vec<serde_json::Value> {
+        (0..n)
+            .map(|i| {
+                ev(
+                    &format!("e{i}"),
+                    &format!("2026-01-{:02}T00:00:00Z", i + 1),
+                    "access",
+                    "resource:r",
+                    json!({"action": "read"}),
+                )
+            })
+            .collect()
+    }
+
+    fn lock_of(text: String) -> (InputsLock, crate::testing::Case) {
+        let case = check(&[("main", text)], "");
+        (build(&case.loaded.ingest), case)
+    }
+
+    #[test]
+    fn growth_passes_and_every_kind_of_loss_is_told_apart() {
+        let (old, _) = lock_of(chain(&events(5)));
+        let file = &old.sources[0].files[0];
+        assert_eq!(file.records, 5);
+        assert_eq!((file.first_seq, file.last_seq), (Some(1), Some(5)));
+        assert_eq!(file.first_ts.as_deref(), Some("2026-01-01T00:00:00Z"));
+        assert_eq!(file.last_ts.as_deref(), Some("2026-01-05T00:00:00Z"));
+        let round: InputsLock = serde_json::from_slice(&to_bytes(&old)).unwrap();
+        assert_eq!(round, old);
+
+        let (_, grown) = lock_of(chain(&events(7)));
+        assert!(
+            compare(&old, &grown.loaded.ingest).is_empty(),
+            "appending is fine"
+        );
+
+        let (_, cut) = lock_of(chain(&events(3)));
+        let b = compare(&old, &cut.loaded.ingest);
+        assert_eq!(
+            b[0].problem,
+            Problem::Truncated {
+                recorded: 5,
+                now: 3,
+                unit: "lines"
+            }
+        );
+
+        // Line 5 rewritten (same count): the head no longer matches.
+        let mut changed = events(6);
+        changed[4]["attrs"]["action"] = json!("write");
+        let (_, edited) = lock_of(chain(&changed));
+        let b = compare(&old, &edited.loaded.ingest);
+        assert!(
+            matches!(b[0].problem, Problem::HeadRewritten { line: 5, .. }),
+            "{b:?}"
+        );
+
+        // Line 2 rewritten, head intact: the root differs.
+        let mut changed = events(5);
+        changed[1]["attrs"]["action"] = json!("write");
+        let text = chain(&changed);
+        let original = chain(&events(5));
+        let line5 = original.lines().nth(4).unwrap();
+        let mut lines: Vec<&str> = text.lines().collect();
+        lines[4] = line5;
+        let (_, edited) = lock_of(lines.join("\n") + "\n");
+        let b = compare(&old, &edited.loaded.ingest);
+        assert!(matches!(b[0].problem, Problem::Rewritten { .. }), "{b:?}");
+    }
+
+    #[test]
+    fn a_file_gone_is_a_break_to_be_judged_against_disposals() {
+        let (mut old, case) = lock_of(chain(&events(2)));
+        let mut gone = old.sources[0].files[0].clone();
+        gone.path = "rotated-2025.jsonl".into();
+        old.sources[0].files.insert(0, gone);
+        let b = compare(&old, &case.loaded.ingest);
+        assert_eq!(b.len(), 1);
+        assert_eq!(b[0].problem, Problem::Gone);
+        assert_eq!(b[0].file.path, "rotated-2025.jsonl");
     }
 }

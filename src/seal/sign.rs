@@ -57,9 +57,15 @@ impl Signer {
                 "cannot read the signing key `{shown}` (`[signing] key`); create one with `ssh-keygen -t ed25519 -f {shown}`"
             )
         })?;
-        let mut key = PrivateKey::from_openssh(&text).with_context(|| {
-            format!("`{shown}` is not an OpenSSH private key (`ssh-keygen -t ed25519` writes one)")
-        })?;
+        let mut key = match PrivateKey::from_openssh(&text) {
+            Ok(k) => k,
+            Err(e) if text.starts_with(b"-----BEGIN OPENSSH PRIVATE KEY-----") => bail!(
+                "cannot use the signing key `{shown}` ({e}): trailbook signs with Ed25519 only (deterministic signatures keep rebuilds byte-identical): `ssh-keygen -t ed25519 -f {shown}`"
+            ),
+            Err(_) => bail!(
+                "`{shown}` is not an OpenSSH private key (`ssh-keygen -t ed25519 -f {shown}` writes one)"
+            ),
+        };
         if key.is_encrypted() {
             let Some(pass) = passphrase else {
                 bail!(
@@ -320,6 +326,34 @@ mod tests {
         assert_eq!(allowed_principals(&allowed, &pk, "elsewhere"), ["other@x"]);
         std::fs::write(&file, format!("x cert-authority {}\n", s.public)).unwrap();
         assert!(read_allowed_signers(&file).is_err());
+    }
+
+    #[test]
+    fn encrypted_keys_need_their_passphrase_and_only_ed25519_signs() {
+        let keys = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/keys");
+        let enc = keys.join("test_ed25519_encrypted");
+        let e = Signer::load(&enc, None, "a", "t")
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("passphrase_env"), "{e}");
+        let e = Signer::load(&enc, Some("wrong"), "a", "t")
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("wrong passphrase"), "{e}");
+        let s = Signer::load(&enc, Some("correct horse"), "a", "t").unwrap();
+        assert!(verify("t", b"x", &s.sign("t", b"x").unwrap()).is_ok());
+        let e = Signer::load(&keys.join("test_ecdsa"), None, "a", "t")
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("Ed25519 only"), "{e}");
+        let e = Signer::load(&keys.join("test_ed25519.pub"), None, "a", "t")
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("not an OpenSSH private key"), "{e}");
     }
 
     #[test]

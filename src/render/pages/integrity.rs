@@ -193,7 +193,12 @@ mod tests {
         assert!(html.contains(
             "ssh-keygen -Y verify -f allowed_signers -I evidence@bank.example -n trailbook -s SHA256SUMS.sig &lt; SHA256SUMS"
         ));
-        assert!(html.contains("namespaces=&quot;trailbook,trailbook-checkpoint&quot; ssh-ed25519 AAAAC3"), "escaped allowed_signers line");
+        assert!(
+            html.contains(
+                "namespaces=&quot;trailbook,trailbook-checkpoint&quot; ssh-ed25519 AAAAC3"
+            ),
+            "escaped allowed_signers line"
+        );
         assert!(html.contains("trailbook-checkpoint"));
         assert!(html.contains("--allowed-signers allowed_signers"));
     }
