@@ -447,7 +447,20 @@ pub fn write_site(
     let _lock = publish::Lock::take(root)?;
     checkpoint::complete_pending(root)?;
     let existing = publish::versions(root)?;
-    let version = existing.last().map_or(1, |v| v + 1);
+    // The version number follows the log, not the folders alone: a logged version whose folder
+    // is gone was removed, and numbering past it would hide that.
+    let logged = std::fs::read_to_string(root.join("log/entries"))
+        .map(|t| t.lines().count() as u32)
+        .unwrap_or(0);
+    let last = existing.last().copied().unwrap_or(0);
+    if logged > last {
+        anyhow::bail!(
+            "`{}` records {logged} versions but the last version folder is v{last}: a published version was removed; restore it from a copy (`trailbook verify {}` lists what is missing)",
+            root.join("log/entries").display(),
+            root.display()
+        );
+    }
+    let version = last + 1;
     let previous = existing
         .last()
         .map(|&v| publish::previous(root, v))

@@ -26,9 +26,45 @@ pub struct Params<'a> {
     pub templates: Option<&'a Path>,
 }
 
+/// The config as canonical JSON: what it says, not how it is written — comments, layout, key
+/// order, and whether a source names its files by a glob or one by one, in whatever order, do not
+/// change it (the site does not depend on them either): each source's `paths` is replaced by the
+/// sorted list of files it resolved to.
+fn canonical_config(path: &Path, ingest: &Ingest) -> anyhow::Result<Vec<u8>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read config `{}`", path.display()))?;
+    let mut value: toml::Value = toml::from_str(&text)
+        .with_context(|| format!("config `{}` is not TOML", path.display()))?;
+    if let Some(toml::Value::Array(sources)) = value.get_mut("source") {
+        for source in sources {
+            let name = source.get("name").and_then(toml::Value::as_str);
+            let Some(report) = ingest
+                .sources
+                .iter()
+                .find(|s| Some(s.name.as_str()) == name)
+            else {
+                continue;
+            };
+            let mut files: Vec<String> = report
+                .files
+                .iter()
+                .map(|&i| ingest.files[i as usize].path.clone())
+                .collect();
+            files.sort();
+            if let Some(table) = source.as_table_mut() {
+                table.insert(
+                    "paths".into(),
+                    toml::Value::Array(files.into_iter().map(toml::Value::String).collect()),
+                );
+            }
+        }
+    }
+    let json: Value = serde_json::to_value(&value).context("cannot encode the config")?;
+    serde_json::to_vec(&json).context("cannot encode the config")
+}
+
 pub fn statement(p: &Params<'_>) -> anyhow::Result<Vec<u8>> {
-    let config = std::fs::read(p.config_path)
-        .with_context(|| format!("cannot read config `{}`", p.config_path.display()))?;
+    let config = canonical_config(p.config_path, p.ingest)?;
     let mut templates = Vec::new();
     if let Some(dir) = p.templates {
         let mut names: Vec<_> = std::fs::read_dir(dir)
@@ -66,6 +102,7 @@ pub fn statement(p: &Params<'_>) -> anyhow::Result<Vec<u8>> {
         "config": {
             "uri": format!("file:{}", p.config_path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned())),
             "digest": {"sha256": hex::encode(Sha256::digest(&config))},
+            "canonicalization": "JSON of the parsed TOML, keys sorted, each [[source]]'s paths replaced by the sorted files they resolved to",
         },
         "as_of": p.as_of,
         "audience": p.audience,
