@@ -365,3 +365,29 @@ fn builds_killed_at_any_moment_leave_a_verifiable_site() {
     );
     assert_eq!(code(&b), 0, "{}", out(&b));
 }
+
+#[test]
+fn verify_that_cannot_run_says_why_and_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = verify(&dir.path().join("nowhere"), &[]);
+    assert_eq!(code(&o), 2, "{}", out(&o));
+    assert!(out(&o).contains("is not a folder"), "{}", out(&o));
+    let o = verify(dir.path(), &[]);
+    assert_eq!(code(&o), 2, "{}", out(&o));
+    assert!(out(&o).contains("holds no site version"), "{}", out(&o));
+    let o = verify_sh(dir.path(), &[]);
+    assert_eq!(code(&o), 2, "{}", out(&o));
+    let (_dir, _ex, site) = two_versions();
+    let bad = dir.path().join("not-a-checkpoint");
+    std::fs::write(&bad, "hello\n").unwrap();
+    let o = verify(&site, &["--checkpoint", bad.to_str().unwrap()]);
+    assert_eq!(code(&o), 2, "{}", out(&o));
+    assert!(
+        out(&o).contains("not a trailbook log checkpoint"),
+        "{}",
+        out(&o)
+    );
+    let o = verify(&site, &["--version", "7"]);
+    assert_eq!(code(&o), 2, "{}", out(&o));
+    assert!(out(&o).contains("v1, v2"), "{}", out(&o));
+}
