@@ -1124,6 +1124,12 @@ enum FileKind<'a> {
     Object(Box<Parsed<'a>>),
 }
 
+/// An exported experiment: (tracking URI, `attrs.experiment`, the run ids it lists).
+type ExperimentIn = (Option<String>, Map<String, Value>, Vec<String>);
+
+/// The experiment of a run exported from a tracking URI.
+type ExperimentOf<'a> = dyn Fn(&RunIn, Option<&str>) -> Option<Map<String, Value>> + 'a;
+
 /// Reads mlflow-export-import files (see the module documentation).
 pub fn read_export(cx: &Cx<'_>, files: &[InputFile<'_>]) -> Vec<FileOut> {
     let texts: Vec<std::borrow::Cow<'_, [u8]>> =
@@ -1136,7 +1142,7 @@ pub fn read_export(cx: &Cx<'_>, files: &[InputFile<'_>]) -> Vec<FileOut> {
 
     // Joins across files: runs by id, experiments by (tracking URI, id) and by the runs they list.
     let mut runs: HashMap<String, RunIn> = HashMap::new();
-    let mut experiments: Vec<(Option<String>, Map<String, Value>, Vec<String>)> = Vec::new();
+    let mut experiments: Vec<ExperimentIn> = Vec::new();
     for k in &kinds {
         let FileKind::Object(p) = k else { continue };
         match p.shape {
@@ -1157,7 +1163,7 @@ pub fn read_export(cx: &Cx<'_>, files: &[InputFile<'_>]) -> Vec<FileOut> {
     let experiment_of = |run: &RunIn, uri: Option<&str>| -> Option<Map<String, Value>> {
         experiments
             .iter()
-            .find(|(_, _, listed)| listed.iter().any(|r| *r == run.run_id))
+            .find(|(_, _, listed)| listed.contains(&run.run_id))
             .or_else(|| {
                 experiments.iter().find(|(u, e, _)| {
                     u.as_deref() == uri
@@ -1296,7 +1302,7 @@ fn classify<'a>(cx: &Cx<'_>, file: &InputFile<'_>, bytes: &'a [u8]) -> FileKind<
     let Ok(text) = std::str::from_utf8(bytes) else {
         return whole(1, reject("not UTF-8"));
     };
-    let hash = short_hash(&file.bytes[..]);
+    let hash = short_hash(file.bytes);
     FileKind::Object(Box::new(Parsed {
         text,
         root: Record {
@@ -1615,7 +1621,7 @@ fn map_run(
     file: &InputFile<'_>,
     p: &Parsed<'_>,
     index: &LineIndex,
-    experiment_of: &dyn Fn(&RunIn, Option<&str>) -> Option<Map<String, Value>>,
+    experiment_of: &ExperimentOf<'_>,
 ) {
     let (origin, oattr) = at(em, file, p, index, "");
     let mut run = match export_run(p) {
@@ -2067,3 +2073,91 @@ fn map_single_version(
 
 #[cfg(test)]
 mod tests;
+
+/// Running a foreign-format reader on in-memory files, for the adapters' tests.
+#[cfg(test)]
+pub(super) mod testkit {
+    use serde_json::Value;
+
+    use crate::config::Source;
+    use crate::ingest::adapter::{self, Cx, FileOut, InputFile};
+
+    pub fn read(format: &str, files: &[(&str, &[u8])]) -> Vec<FileOut> {
+        let source: Source = toml::from_str(&format!(
+            "name = \"t\"\nformat = \"{format}\"\npaths = [\"x\"]\n"
+        ))
+        .expect("source parses");
+        let cx = Cx {
+            source: 0,
+            config: &source,
+        };
+        let inputs: Vec<InputFile<'_>> = files
+            .iter()
+            .enumerate()
+            .map(|(i, (path, bytes))| InputFile {
+                index: i as u32,
+                path,
+                abs: std::path::Path::new(path),
+                bytes,
+            })
+            .collect();
+        let read = adapter::reader(format).expect("a foreign format");
+        let outs = read(&cx, &inputs);
+        assert_eq!(outs.len(), files.len(), "one result per file");
+        for (out, (path, _)) in outs.iter().zip(files) {
+            assert_eq!(
+                out.records,
+                out.events.len() as u64 + out.quarantine.len() as u64 + out.folded,
+                "{path}: records = events + quarantined + folded"
+            );
+        }
+        // Same input, same output.
+        let again = read(&cx, &inputs);
+        let ids = |o: &[FileOut]| -> Vec<String> {
+            o.iter()
+                .flat_map(|f| f.events.iter().map(|e| e.id.clone()))
+                .collect()
+        };
+        assert_eq!(ids(&outs), ids(&again), "deterministic");
+        outs
+    }
+
+    /// Every event of every file as JSON (attrs parsed).
+    pub fn events(outs: &[FileOut]) -> Vec<Value> {
+        outs.iter()
+            .flat_map(|o| o.events.iter())
+            .map(|e| serde_json::to_value(e).expect("event serialises"))
+            .collect()
+    }
+
+    /// The event with this kind and subject id.
+    pub fn find<'a>(events: &'a [Value], kind: &str, subject: &str) -> &'a Value {
+        events
+            .iter()
+            .find(|e| e["kind"] == kind && e["subject"]["id"] == subject)
+            .unwrap_or_else(|| {
+                let all: Vec<String> = events
+                    .iter()
+                    .map(|e| format!("{} {}", e["kind"], e["subject"]["id"]))
+                    .collect();
+                panic!("no {kind} of {subject}; events: {all:#?}")
+            })
+    }
+
+    /// Every quarantine reason.
+    pub fn reasons(outs: &[FileOut]) -> Vec<String> {
+        outs.iter()
+            .flat_map(|o| o.quarantine.iter().map(|q| q.reason.clone()))
+            .collect()
+    }
+
+    /// (records, events, quarantined, folded) of one file.
+    pub fn counts(out: &FileOut) -> (u64, usize, usize, u64) {
+        (
+            out.records,
+            out.events.len(),
+            out.quarantine.len(),
+            out.folded,
+        )
+    }
+}

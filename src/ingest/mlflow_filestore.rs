@@ -94,7 +94,9 @@ struct Yaml {
     map: Map<String, Value>,
 }
 
-/// The reader.
+/// The reader. Files, their path components, roles and parsed YAML are parallel tables indexed
+/// by file.
+#[allow(clippy::needless_range_loop)]
 pub fn read_filestore(cx: &Cx<'_>, files: &[InputFile<'_>]) -> Vec<FileOut> {
     let n = files.len();
     let comps: Vec<Vec<&str>> = files.iter().map(|f| f.path.split('/').collect()).collect();
@@ -235,7 +237,7 @@ pub fn read_filestore(cx: &Cx<'_>, files: &[InputFile<'_>]) -> Vec<FileOut> {
                 Some("traces") => Role::Skip,
                 Some(_) if rest.len() >= 3 && ["params", "metrics", "tags"].contains(&rest[1]) => {
                     Role::Bad(reject(format!(
-                        "run folder `{}` has no readable meta.yaml: its params, metrics and tags belong to no run",
+                        "folder `{}` has no readable meta.yaml: its params, metrics and tags belong to no run",
                         rest[0]
                     )))
                 }
@@ -245,9 +247,19 @@ pub fn read_filestore(cx: &Cx<'_>, files: &[InputFile<'_>]) -> Vec<FileOut> {
                 )),
             },
             _ if under_artifacts(i) => artifact_role(name, None, &[]),
-            _ => Role::Bad(reject(
-                "not part of an mlruns layout (expected <experiment>/<run>/…, <experiment>/meta.yaml or models/<name>/…)",
-            )),
+            _ => match c
+                .iter()
+                .position(|p| ["params", "metrics", "tags"].contains(p))
+                .filter(|&k| k >= 1 && k + 1 < c.len())
+            {
+                Some(k) => Role::Bad(reject(format!(
+                    "folder `{}` has no readable meta.yaml: its params, metrics and tags belong to no run",
+                    c[k - 1]
+                ))),
+                None => Role::Bad(reject(
+                    "not part of an mlruns layout (expected <experiment>/<run>/…, <experiment>/meta.yaml or models/<name>/…)",
+                )),
+            },
         };
     }
     // MLmodel and registered_model_meta files need their YAML too.
@@ -427,6 +439,7 @@ struct Tree<'a> {
 }
 
 impl<'a> Tree<'a> {
+    #[allow(clippy::needless_range_loop)]
     fn build(
         files: &'a [InputFile<'a>],
         comps: &[Vec<&str>],
@@ -792,7 +805,7 @@ impl<'a> Tree<'a> {
             }
             Role::Tag { run, key } => {
                 self.part_of_run(em, i, *run);
-                if key == "mlflow.datasets" && self.bad_parts.get(&i).is_none() {
+                if key == "mlflow.datasets" && !self.bad_parts.contains_key(&i) {
                     self.emit_tag_datasets(em, i, *run);
                 }
             }

@@ -669,11 +669,11 @@ pub fn parse_card_date(s: &str) -> Result<(Timestamp, &'static str), String> {
         let m: i8 = t[4..6].parse().unwrap_or(0);
         return day(&t[..4], m, &t[6..]).map(|ts| (ts, "day"));
     }
-    if !t.bytes().all(|b| b.is_ascii_digit()) {
-        if let Ok(ts) = adapter::parse_time_str(t, Zoneless::Reject) {
-            let precision = if t.len() == 10 { "day" } else { "time" };
-            return Ok((ts, precision));
-        }
+    if !t.bytes().all(|b| b.is_ascii_digit())
+        && let Ok(ts) = adapter::parse_time_str(t, Zoneless::Reject)
+    {
+        let precision = if t.len() == 10 { "day" } else { "time" };
+        return Ok((ts, precision));
     }
     if let Some(c) = YMD_SEP.captures(t) {
         let m: i8 = c[2].parse().unwrap_or(0);
