@@ -646,8 +646,13 @@ pub(super) fn run_event(
     }))
 }
 
+/// Metric histories longer than this are summarised in `metric_history` (count, first, last, min,
+/// max); the metric file or export keeps every point.
+const MAX_HISTORY: usize = 1000;
+
 /// `metrics` (name → the last value: highest step, then latest time) and `metric_history`
-/// (name → every point `{ts, value, step}`, for metrics with more than one point).
+/// (name → every point `{ts, value, step}`, for metrics with more than one point; `{summary}` for
+/// more than [`MAX_HISTORY`] points).
 fn metrics_attrs(
     metrics: &BTreeMap<String, Vec<Point>>,
 ) -> (Map<String, Value>, Map<String, Value>) {
@@ -660,20 +665,40 @@ fn metrics_attrs(
         {
             last.insert(name.clone(), p.value.clone());
         }
-        if points.len() > 1 {
-            let all: Vec<Value> = points
-                .iter()
-                .map(|p| {
-                    let mut m = Map::new();
-                    if let Some(t) = p.ts.and_then(|t| ms_time(t).ok()) {
-                        m.insert("ts".into(), Value::String(t));
-                    }
-                    m.insert("value".into(), p.value.clone());
-                    m.insert("step".into(), json!(p.step));
-                    Value::Object(m)
-                })
-                .collect();
-            history.insert(name.clone(), Value::Array(all));
+        let point = |p: &Point| {
+            let mut m = Map::new();
+            if let Some(t) = p.ts.and_then(|t| ms_time(t).ok()) {
+                m.insert("ts".into(), Value::String(t));
+            }
+            m.insert("value".into(), p.value.clone());
+            m.insert("step".into(), json!(p.step));
+            Value::Object(m)
+        };
+        if points.len() > MAX_HISTORY {
+            // A training curve of many steps: its size, ends and range; the record keeps it all.
+            let nums: Vec<f64> = points.iter().filter_map(|p| p.value.as_f64()).collect();
+            let mut summary = Map::new();
+            summary.insert("points".into(), json!(points.len()));
+            if let (Some(first), Some(last)) = (points.first(), points.last()) {
+                summary.insert("first".into(), point(first));
+                summary.insert("last".into(), point(last));
+            }
+            if !nums.is_empty() {
+                summary.insert(
+                    "min".into(),
+                    json!(nums.iter().copied().fold(f64::INFINITY, f64::min)),
+                );
+                summary.insert(
+                    "max".into(),
+                    json!(nums.iter().copied().fold(f64::NEG_INFINITY, f64::max)),
+                );
+            }
+            history.insert(name.clone(), json!({"summary": summary}));
+        } else if points.len() > 1 {
+            history.insert(
+                name.clone(),
+                Value::Array(points.iter().map(point).collect()),
+            );
         }
     }
     (last, history)

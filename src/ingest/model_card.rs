@@ -201,7 +201,14 @@ fn identity(c: &Map<String, Value>) -> Result<Ident, String> {
     };
     let name = s(md.get("name"));
     let ver = md.get("version").and_then(Value::as_object);
-    let version = s(ver.and_then(|v| v.get("name")));
+    // Drift seen in hand-written cards: a version name as a number, or `version` as a string.
+    let version = match md.get("version") {
+        Some(Value::String(v)) => s(Some(&Value::String(v.clone()))),
+        _ => match ver.and_then(|v| v.get("name")) {
+            Some(Value::Number(n)) => Some(n.to_string()),
+            other => s(other),
+        },
+    };
     let (model, version) = match (name, version) {
         (Some(n), Some(v)) => (n, v),
         (n, v) => {

@@ -365,3 +365,26 @@ fn mlflow3_logged_model_folders() {
     assert_eq!(counts(&outs[5]), (1, 0, 1, 0), "no MLmodel");
     assert_eq!(counts(&outs[6]), (0, 0, 0, 0), "traces are not read");
 }
+
+#[test]
+fn long_metric_histories_are_summarised() {
+    let meta = run_meta(RUN, "3");
+    let curve: String = (0..1500)
+        .map(|i| format!("{} {} {i}\n", 1768000000000i64 + i, 1.0 / (i as f64 + 1.0)))
+        .collect();
+    let outs = read(
+        "mlflow-filestore",
+        &[
+            (&format!("mlruns/5/{RUN}/meta.yaml"), meta.as_bytes()),
+            (&format!("mlruns/5/{RUN}/metrics/loss"), curve.as_bytes()),
+        ],
+    );
+    let ev = events(&outs);
+    let r = find(&ev, "run.completed", RUN);
+    assert_eq!(r["attrs"]["metrics"]["loss"], 1.0 / 1500.0);
+    let s = &r["attrs"]["metric_history"]["loss"]["summary"];
+    assert_eq!(s["points"], 1500);
+    assert_eq!(s["max"], 1.0);
+    assert_eq!(s["first"]["step"], 0);
+    assert_eq!(s["last"]["step"], 1499);
+}
