@@ -26,7 +26,7 @@
 //! without runs, a registered model without versions) hold no record: 0 records. A file outside
 //! this layout is quarantined. `docs/adapters/mlflow-filestore.md` has the details.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 
@@ -106,11 +106,11 @@ pub fn read_filestore(cx: &Cx<'_>, files: &[InputFile<'_>]) -> Vec<FileOut> {
     // Pass 1: every meta.yaml outside artifacts, parsed and classified.
     let mut roles: Vec<Role> = vec![Role::Skip; n];
     let mut yamls: Vec<Option<Yaml>> = (0..n).map(|_| None).collect();
-    let mut run_dirs: HashMap<String, usize> = HashMap::new();
-    let mut exp_dirs: HashMap<String, usize> = HashMap::new();
-    let mut model_dirs: HashMap<String, usize> = HashMap::new();
-    let mut version_dirs: HashMap<String, usize> = HashMap::new();
-    let mut logged_dirs: HashMap<String, usize> = HashMap::new();
+    let mut run_dirs: BTreeMap<String, usize> = BTreeMap::new();
+    let mut exp_dirs: BTreeMap<String, usize> = BTreeMap::new();
+    let mut model_dirs: BTreeMap<String, usize> = BTreeMap::new();
+    let mut version_dirs: BTreeMap<String, usize> = BTreeMap::new();
+    let mut logged_dirs: BTreeMap<String, usize> = BTreeMap::new();
     for i in 0..n {
         let c = &comps[i];
         if c.last() != Some(&"meta.yaml") || under_artifacts(i) {
@@ -415,27 +415,27 @@ struct Tree<'a> {
     roles: &'a [Role],
     yamls: &'a [Option<Yaml>],
     /// Runs by the index of their meta.yaml: the run, or why it cannot be read.
-    runs: HashMap<usize, Result<RunIn, Reject>>,
+    runs: BTreeMap<usize, Result<RunIn, Reject>>,
     /// Runs (meta.yaml index) that become events.
     runs_ok: BTreeSet<usize>,
     /// Parts of a run that could not be read (quarantined on their own).
-    bad_parts: HashMap<usize, (u64, u64, u64, Reject)>,
+    bad_parts: BTreeMap<usize, (u64, u64, u64, Reject)>,
     /// Experiments (meta.yaml index) that have at least one run.
     experiments_with_runs: BTreeSet<usize>,
     /// Datasets (meta.yaml index) → the runs that read them (meta.yaml indices).
-    dataset_runs: HashMap<usize, Vec<usize>>,
+    dataset_runs: BTreeMap<usize, Vec<usize>>,
     /// Versions (meta.yaml index) → their data.
-    versions: HashMap<usize, Result<VersionIn, Reject>>,
+    versions: BTreeMap<usize, Result<VersionIn, Reject>>,
     /// Registered models (meta.yaml index) with at least one version.
     models_with_versions: BTreeSet<usize>,
     /// MLmodel file → the versions it is folded into.
-    mlmodel_versions: HashMap<usize, Vec<usize>>,
+    mlmodel_versions: BTreeMap<usize, Vec<usize>>,
     /// registered_model_meta file → its MLmodel file.
-    rmm_of: HashMap<usize, usize>,
+    rmm_of: BTreeMap<usize, usize>,
     /// MLmodel file → its registered_model_meta (model name, version).
-    rmm_names: HashMap<usize, (String, String)>,
+    rmm_names: BTreeMap<usize, (String, String)>,
     /// Logged model meta.yaml → its MLmodel file.
-    logged_mlmodel: HashMap<usize, usize>,
+    logged_mlmodel: BTreeMap<usize, usize>,
 }
 
 impl<'a> Tree<'a> {
@@ -445,19 +445,19 @@ impl<'a> Tree<'a> {
         comps: &[Vec<&str>],
         roles: &'a [Role],
         yamls: &'a [Option<Yaml>],
-        exp_dirs: &HashMap<String, usize>,
+        exp_dirs: &BTreeMap<String, usize>,
     ) -> Tree<'a> {
         let n = files.len();
         let dir_of = |i: usize| comps[i][..comps[i].len().saturating_sub(1)].join("/");
         let map = |i: usize| yamls[i].as_ref().map(|y| &y.map);
         // Experiments by id and by folder.
-        let mut exp_by_id: HashMap<String, usize> = HashMap::new();
+        let mut exp_by_id: BTreeMap<String, usize> = BTreeMap::new();
         for &e in exp_dirs.values() {
             if let Some(id) = map(e).and_then(|m| text_or_num(m, "experiment_id")) {
                 exp_by_id.entry(id).or_insert(e);
             }
         }
-        let mut exp_tags: HashMap<usize, BTreeMap<String, String>> = HashMap::new();
+        let mut exp_tags: BTreeMap<usize, BTreeMap<String, String>> = BTreeMap::new();
         for i in 0..n {
             if let Role::ExperimentTag { exp } = &roles[i]
                 && let Ok(v) = value_of(files[i].bytes)
@@ -473,7 +473,7 @@ impl<'a> Tree<'a> {
             }
         }
         // Datasets by id (their folder name), for run inputs.
-        let mut dataset_by_id: HashMap<(String, String), usize> = HashMap::new();
+        let mut dataset_by_id: BTreeMap<(String, String), usize> = BTreeMap::new();
         for i in 0..n {
             if matches!(roles[i], Role::Dataset) {
                 let c = &comps[i];
@@ -483,7 +483,7 @@ impl<'a> Tree<'a> {
             }
         }
 
-        let mut runs: HashMap<usize, Result<RunIn, Reject>> = HashMap::new();
+        let mut runs: BTreeMap<usize, Result<RunIn, Reject>> = BTreeMap::new();
         let mut experiments_with_runs = BTreeSet::new();
         for i in 0..n {
             if !matches!(roles[i], Role::RunMeta) {
@@ -507,8 +507,8 @@ impl<'a> Tree<'a> {
             );
         }
         // Params, metrics, tags and inputs into their runs.
-        let mut bad_parts = HashMap::new();
-        let mut dataset_runs: HashMap<usize, Vec<usize>> = HashMap::new();
+        let mut bad_parts = BTreeMap::new();
+        let mut dataset_runs: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
         for i in 0..n {
             let bytes = files[i].bytes;
             match &roles[i] {
@@ -580,9 +580,9 @@ impl<'a> Tree<'a> {
         }
 
         // The registry: registered models, their tags, versions, version tags, aliases.
-        let mut model_tags: HashMap<usize, BTreeMap<String, String>> = HashMap::new();
-        let mut version_tags: HashMap<usize, BTreeMap<String, String>> = HashMap::new();
-        let mut aliases: HashMap<(usize, String), Vec<String>> = HashMap::new();
+        let mut model_tags: BTreeMap<usize, BTreeMap<String, String>> = BTreeMap::new();
+        let mut version_tags: BTreeMap<usize, BTreeMap<String, String>> = BTreeMap::new();
+        let mut aliases: BTreeMap<(usize, String), Vec<String>> = BTreeMap::new();
         for i in 0..n {
             let key_after = |folder: &str| {
                 comps[i]
@@ -624,11 +624,11 @@ impl<'a> Tree<'a> {
                 _ => {}
             }
         }
-        let model_dir_index: HashMap<String, usize> = (0..n)
+        let model_dir_index: BTreeMap<String, usize> = (0..n)
             .filter(|&i| matches!(roles[i], Role::ModelMeta))
             .map(|i| (dir_of(i), i))
             .collect();
-        let mut versions = HashMap::new();
+        let mut versions = BTreeMap::new();
         let mut models_with_versions = BTreeSet::new();
         for i in 0..n {
             if !matches!(roles[i], Role::VersionMeta) {
@@ -659,13 +659,13 @@ impl<'a> Tree<'a> {
         }
 
         // MLmodel files: their registered_model_meta, their logged model, the versions they are.
-        let mut rmm_of = HashMap::new();
-        let mut rmm_names = HashMap::new();
-        let mut logged_mlmodel = HashMap::new();
+        let mut rmm_of = BTreeMap::new();
+        let mut rmm_names = BTreeMap::new();
+        let mut logged_mlmodel = BTreeMap::new();
         let mlmodels: Vec<usize> = (0..n)
             .filter(|&i| matches!(roles[i], Role::MlModel { .. }) && yamls[i].is_some())
             .collect();
-        let by_dir: HashMap<String, usize> = mlmodels.iter().map(|&i| (dir_of(i), i)).collect();
+        let by_dir: BTreeMap<String, usize> = mlmodels.iter().map(|&i| (dir_of(i), i)).collect();
         for i in 0..n {
             if matches!(roles[i], Role::RegisteredModelMeta)
                 && let Some(&ml) = by_dir.get(&dir_of(i))
@@ -688,7 +688,7 @@ impl<'a> Tree<'a> {
                 }
             }
         }
-        let mut mlmodel_versions: HashMap<usize, Vec<usize>> = HashMap::new();
+        let mut mlmodel_versions: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
         for &ml in &mlmodels {
             let Some(mlm) = map(ml) else { continue };
             let (run_id, artifact_path) = mlmodel_identity(roles, &runs, ml, mlm);
@@ -1194,7 +1194,7 @@ impl<'a> Tree<'a> {
 /// run folder it lies in and its folder under `artifacts/`.
 fn mlmodel_identity(
     roles: &[Role],
-    runs: &HashMap<usize, Result<RunIn, Reject>>,
+    runs: &BTreeMap<usize, Result<RunIn, Reject>>,
     ml: usize,
     mlm: &Map<String, Value>,
 ) -> (Option<String>, String) {
