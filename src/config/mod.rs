@@ -223,7 +223,12 @@ pub struct Assign {
 }
 
 /// The formats this version reads (`SOURCES.md`).
-pub const FORMATS: &[&str] = &["trailbook-jsonl"];
+pub const FORMATS: &[&str] = &[
+    "trailbook-jsonl",
+    "mlflow-export",
+    "mlflow-filestore",
+    "model-card",
+];
 
 fn check_duration(s: &str) -> Result<(), String> {
     s.parse::<Duration>().map(|_| ())
@@ -260,15 +265,7 @@ fn check_format(s: &str) -> Result<(), String> {
     if FORMATS.contains(&s) {
         return Ok(());
     }
-    const PLANNED: &[&str] = &[
-        "openlineage",
-        "mlflow-export",
-        "mlflow-filestore",
-        "k8s-audit",
-        "cloudtrail",
-        "model-card",
-        "csv",
-    ];
+    const PLANNED: &[&str] = &["openlineage", "k8s-audit", "cloudtrail", "csv"];
     if PLANNED.contains(&s) {
         Err(format!(
             "format `{s}` is not supported by this version of trailbook; supported: {}",

@@ -72,8 +72,12 @@ pub type ReadFn = fn(&Cx<'_>, &[InputFile<'_>]) -> Vec<FileOut>;
 /// The reader of a `format`, when it is a foreign format.
 pub fn reader(format: &str) -> Option<ReadFn> {
     // Each adapter adds itself here.
-    let _ = format;
-    None
+    match format {
+        "mlflow-export" => Some(super::mlflow::read_export),
+        "mlflow-filestore" => Some(super::mlflow_filestore::read_filestore),
+        "model-card" => Some(super::model_card::read),
+        _ => None,
+    }
 }
 
 /// One JSON record of a file: its text, where it starts, and its JSON pointer in the file

@@ -11,6 +11,9 @@
 pub mod adapter;
 pub mod chain;
 pub mod jsonl;
+pub mod mlflow;
+pub mod mlflow_filestore;
+pub mod model_card;
 
 use std::fs::File;
 use std::io::Read;

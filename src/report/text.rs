@@ -247,6 +247,13 @@ pub(super) fn line_bytes(report: &Report<'_>, e: &Evidence) -> Option<Vec<u8>> {
 /// `None` when the line cannot be re-read.
 fn read_snippet(report: &Report<'_>, e: &Evidence) -> Option<(String, Option<usize>)> {
     let bytes = line_bytes(report, e)?;
+    // The input line still holds what adapters strip from events: credentials in URIs.
+    let bytes = match std::str::from_utf8(&bytes) {
+        Ok(s) => crate::ingest::adapter::strip_credentials(s)
+            .into_owned()
+            .into_bytes(),
+        Err(_) => bytes,
+    };
     Some(snippet(&bytes, e.column))
 }
 
@@ -602,6 +609,24 @@ pub(super) mod fixture {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn snippets_never_show_uri_credentials() {
+        let line =
+            r#"{"id":"a","ts":"yesterday","kind":"access","src":"postgres://admin:hunter2@db/x"}"#;
+        let case = crate::testing::check(&[("main", format!("{line}\n"))], "");
+        let report = Report {
+            config_path: "trailbook.toml",
+            ingest: &case.loaded.ingest,
+            model: &case.loaded.model,
+            findings: &case.findings,
+            packs: vec!["baseline".into()],
+            evidence_limit: 5,
+        };
+        let text = render(&report);
+        assert!(text.contains("postgres://db/x"), "{text}");
+        assert!(!text.contains("hunter2"), "{text}");
+    }
 
     #[test]
     fn findings_show_location_snippet_and_notes() {
