@@ -208,10 +208,17 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 fn display(dir: &Path, path: &Path) -> String {
     let rel = path.strip_prefix(dir).unwrap_or(path);
     let rel = rel.strip_prefix("./").unwrap_or(rel);
-    rel.components()
+    let parts: Vec<String> = rel
+        .components()
+        .filter(|c| !matches!(c, std::path::Component::RootDir))
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .collect::<Vec<_>>()
-        .join("/")
+        .collect();
+    let joined = parts.join("/");
+    if rel.has_root() {
+        format!("/{joined}")
+    } else {
+        joined
+    }
 }
 
 /// Reads every source of the config.
