@@ -11,6 +11,8 @@
 pub mod adapter;
 pub mod chain;
 pub mod jsonl;
+pub mod k8s_audit;
+pub mod mapped;
 
 use std::fs::File;
 use std::io::Read;
