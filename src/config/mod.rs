@@ -197,7 +197,7 @@ pub struct Assign {
 }
 
 /// The formats this version reads (`SOURCES.md`).
-pub const FORMATS: &[&str] = &["trailbook-jsonl", "k8s-audit"];
+pub const FORMATS: &[&str] = &["trailbook-jsonl", "k8s-audit", "cloudtrail"];
 
 fn check_duration(s: &str) -> Result<(), String> {
     s.parse::<Duration>().map(|_| ())
@@ -238,7 +238,6 @@ fn check_format(s: &str) -> Result<(), String> {
         "openlineage",
         "mlflow-export",
         "mlflow-filestore",
-        "cloudtrail",
         "model-card",
         "csv",
     ];

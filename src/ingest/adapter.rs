@@ -74,6 +74,7 @@ pub fn reader(format: &str) -> Option<ReadFn> {
     // Each adapter adds itself here.
     match format {
         "k8s-audit" => Some(super::k8s_audit::read),
+        "cloudtrail" => Some(super::cloudtrail::read),
         _ => None,
     }
 }

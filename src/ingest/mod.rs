@@ -10,6 +10,7 @@
 
 pub mod adapter;
 pub mod chain;
+pub mod cloudtrail;
 pub mod jsonl;
 pub mod k8s_audit;
 pub mod mapped;
