@@ -10,8 +10,8 @@
 //!
 //! Exit 1 when an adapter panics (each run is caught; the panicking file is named), when a file's
 //! counts do not add up (`records = events + quarantined + folded`), when a quarantined record
-//! has no reason, or when a non-empty file gave no record at all (neither ingested nor
-//! quarantined). Exit 2 when DIR cannot be read.
+//! has no reason, or when a file with content gave no record at all (neither ingested nor
+//! quarantined; `[]` and `{"Records": []}` hold no record). Exit 2 when DIR cannot be read.
 
 use std::collections::BTreeMap;
 use std::panic::{self, AssertUnwindSafe};
@@ -293,8 +293,7 @@ fn folder(
                 out.records, out.folded
             ));
         }
-        let blank = bytes[i].iter().all(u8::is_ascii_whitespace);
-        if out.records == 0 && !blank {
+        if out.records == 0 && !holds_no_record(&bytes[i]) {
             t.failures.push(format!(
                 "{path}: a non-empty file gave no record: neither ingested nor quarantined"
             ));
@@ -318,6 +317,23 @@ fn catch(
             .and_then(|p| p.first().cloned())
             .unwrap_or_else(|| "panic".into())
     })
+}
+
+/// Whether a file is empty of records by its shape: blank, `[]`, or an object whose members are
+/// all empty arrays (`{"Records": []}`, `{"items": []}`).
+fn holds_no_record(bytes: &[u8]) -> bool {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return true;
+    }
+    match serde_json::from_slice::<serde_json::Value>(bytes) {
+        Ok(serde_json::Value::Array(a)) => a.is_empty(),
+        Ok(serde_json::Value::Object(m)) => {
+            !m.is_empty()
+                && m.values()
+                    .all(|v| v.as_array().is_some_and(|a| a.is_empty()))
+        }
+        _ => false,
+    }
 }
 
 /// Every file under `dir`, recursively, sorted, skipping hidden entries.

@@ -762,9 +762,9 @@ fn actor(m: &Map<String, Value>, notes: &mut Vec<String>) -> Value {
 #[derive(Default)]
 struct SageMaker<'a> {
     /// Endpoint config name → its successful `CreateEndpointConfig` records (in source order).
-    configs: HashMap<String, Vec<&'a Rec>>,
+    configs: HashMap<String, Vec<(Timestamp, &'a Rec)>>,
     /// Model name → its successful `CreateModel` records.
-    models: HashMap<String, Vec<&'a Rec>>,
+    models: HashMap<String, Vec<(Timestamp, &'a Rec)>>,
 }
 
 impl<'a> SageMaker<'a> {
@@ -777,16 +777,19 @@ impl<'a> SageMaker<'a> {
             {
                 continue;
             }
+            let Some(ts) = r.m.get("eventTime").and_then(|t| event_time(t).ok()) else {
+                continue;
+            };
             let params = r.m.get("requestParameters");
             match str_of(&r.m, "eventName") {
                 Some("CreateEndpointConfig") => {
                     if let Some(n) = str_ci(params, "endpointConfigName") {
-                        sm.configs.entry(n.to_string()).or_default().push(r);
+                        sm.configs.entry(n.to_string()).or_default().push((ts, r));
                     }
                 }
                 Some("CreateModel") => {
                     if let Some(n) = str_ci(params, "modelName") {
-                        sm.models.entry(n.to_string()).or_default().push(r);
+                        sm.models.entry(n.to_string()).or_default().push((ts, r));
                     }
                 }
                 _ => {}
@@ -805,9 +808,10 @@ impl<'a> SageMaker<'a> {
         let Some(config) = str_ci(params, "endpointConfigName") else {
             return Err("the request names no endpointConfigName".into());
         };
-        let Some(cfg) = self.configs.get(config).and_then(|v| v.last()) else {
+        let at = r.m.get("eventTime").and_then(|t| event_time(t).ok());
+        let Some(cfg) = latest(self.configs.get(config), at) else {
             return Err(format!(
-                "its endpoint config `{config}` is not created in this source (include the CloudTrail files with its CreateEndpointConfig and CreateModel, or tag the endpoint `model-version` = MODEL@VERSION)"
+                "its endpoint config `{config}` is not created in this source before it (include the CloudTrail files with its CreateEndpointConfig and CreateModel, or tag the endpoint `model-version` = MODEL@VERSION)"
             ));
         };
         let variants: Vec<&str> = cfg
@@ -829,9 +833,9 @@ impl<'a> SageMaker<'a> {
         }
         let mut found: BTreeMap<String, (String, Option<String>)> = BTreeMap::new();
         for model in &variants {
-            let Some(mrec) = self.models.get(*model).and_then(|v| v.last()) else {
+            let Some(mrec) = latest(self.models.get(*model), at) else {
                 return Err(format!(
-                    "model `{model}` of endpoint config `{config}` is not created in this source (include the CloudTrail file with its CreateModel)"
+                    "model `{model}` of endpoint config `{config}` is not created in this source before it (include the CloudTrail file with its CreateModel)"
                 ));
             };
             let mp = mrec.m.get("requestParameters");
@@ -876,6 +880,16 @@ impl<'a> SageMaker<'a> {
         let (mv, (from, image)) = found.into_iter().next().ok_or("no model")?;
         Ok((mv, from, image))
     }
+}
+
+/// The record of a name created last at or before `at` (the last in source order among equal
+/// times); a name created again later (deleted and re-created) does not count.
+fn latest<'a>(recs: Option<&Vec<(Timestamp, &'a Rec)>>, at: Option<Timestamp>) -> Option<&'a Rec> {
+    recs?
+        .iter()
+        .filter(|(ts, _)| at.is_none_or(|a| *ts <= a))
+        .max_by_key(|(ts, r)| (*ts, r.slot))
+        .map(|(_, r)| *r)
 }
 
 /// `arn:aws:sagemaker:REGION:ACCOUNT:model-package/GROUP/VERSION` → `GROUP@VERSION`.
@@ -1343,6 +1357,14 @@ mod tests {
             "endpointConfigName": "risk-cfg-15",
             "productionVariants": [{"variantName": "main", "modelName": "credit-risk-15", "initialInstanceCount": 1}]}}),
         );
+        // The same config name created again after the endpoint does not count for it.
+        let recreated = call(
+            "c2",
+            "sagemaker.amazonaws.com",
+            "CreateEndpointConfig",
+            json!({"eventTime": "2026-03-02T12:00:00Z",
+                   "requestParameters": {"endpointConfigName": "risk-cfg-15", "productionVariants": [{"modelName": "later"}]}}),
+        );
         let endpoint = call(
             "d1",
             "sagemaker.amazonaws.com",
@@ -1377,12 +1399,12 @@ mod tests {
         let outs = run(&[
             (
                 "a.json",
-                serde_json::to_string(&json!([model, config])).unwrap(),
+                serde_json::to_string(&json!([model, config, recreated])).unwrap(),
             ),
             ("b.json", format!("{endpoint}\n{tagged}\n{unknown}\n")),
             ("c.json", serde_json::to_string_pretty(&gone).unwrap()),
         ]);
-        assert_eq!(outs[0].events.len(), 2);
+        assert_eq!(outs[0].events.len(), 3);
         assert_eq!(outs[0].events[0].kind, "access");
         let b = &outs[1];
         assert_eq!(b.events.len(), 2, "{:?}", b.quarantine);
@@ -1410,7 +1432,7 @@ mod tests {
         assert!(
             b.quarantine[0]
                 .reason
-                .contains("endpoint config `fraud-cfg` is not created in this source"),
+                .contains("endpoint config `fraud-cfg` is not created in this source before it"),
             "{}",
             b.quarantine[0].reason
         );
