@@ -218,15 +218,15 @@ fn take(
     };
     let sensitive =
         matches!(oref("resource"), "secrets" | "configmaps") && oref("apiGroup").is_empty();
-    let mut data_keys = BTreeSet::new();
-    let mut dropped = false;
+    let mut hidden = Scrub::default();
     for key in ["requestObject", "responseObject"] {
         if let Some(obj) = m.get_mut(key) {
-            scrub(obj, sensitive, &mut data_keys, &mut dropped);
+            scrub(obj, sensitive, &mut hidden);
         }
     }
+    let data_keys = hidden.keys;
     let mut notes = Vec::new();
-    if dropped {
+    if hidden.dropped {
         notes.push(
             "Secret/ConfigMap values (data, stringData, binaryData, last-applied-configuration) \
              were dropped at ingest; their key names are in data_keys"
@@ -308,6 +308,35 @@ fn take(
     });
 }
 
+/// The record re-encoded with its Secret and ConfigMap values (what [`take`] drops) replaced by
+/// `(withheld by trailbook)`, for pages that show original records; `None` when it holds none
+/// (or is not JSON).
+pub fn withhold(bytes: &[u8]) -> Option<Vec<u8>> {
+    let mut v: Value = serde_json::from_slice(bytes).ok()?;
+    let m = v.as_object_mut()?;
+    let oref = |k: &str| {
+        m.get("objectRef")
+            .and_then(|o| o.get(k))
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
+    let sensitive = matches!(oref("resource").as_str(), "secrets" | "configmaps")
+        && oref("apiGroup").is_empty();
+    let mut hidden = Scrub {
+        mask: true,
+        ..Scrub::default()
+    };
+    for key in ["requestObject", "responseObject"] {
+        if let Some(obj) = m.get_mut(key) {
+            scrub(obj, sensitive, &mut hidden);
+        }
+    }
+    hidden
+        .dropped
+        .then(|| serde_json::to_vec(&v).unwrap_or_default())
+}
+
 fn json_type(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
@@ -321,10 +350,36 @@ fn json_type(v: &Value) -> &'static str {
 
 const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
-/// Drops Secret and ConfigMap values from a request or response body, keeping key names.
+/// What [`scrub`] found and how it hides values.
+#[derive(Default)]
+struct Scrub {
+    /// Key names of the values hidden.
+    keys: BTreeSet<String>,
+    dropped: bool,
+    /// Replace each value by [`WITHHELD`] (for showing a record) instead of removing it.
+    mask: bool,
+}
+
+const WITHHELD: &str = "(withheld by trailbook)";
+
+impl Scrub {
+    fn hide(&mut self, slot: &mut Value) {
+        self.dropped = true;
+        if let Value::Object(d) = slot {
+            self.keys.extend(d.keys().cloned());
+            if self.mask {
+                d.values_mut().for_each(|v| *v = json!(WITHHELD));
+            }
+        } else if self.mask {
+            *slot = json!(WITHHELD);
+        }
+    }
+}
+
+/// Hides Secret and ConfigMap values in a request or response body, keeping key names.
 /// `sensitive`: this value is a Secret or ConfigMap (or a patch of one, or a list of them) even
 /// if it does not say so with `kind`.
-fn scrub(v: &mut Value, sensitive: bool, keys: &mut BTreeSet<String>, dropped: &mut bool) {
+fn scrub(v: &mut Value, sensitive: bool, s: &mut Scrub) {
     match v {
         Value::Object(o) => {
             let kind = o.get("kind").and_then(Value::as_str).unwrap_or("");
@@ -333,11 +388,12 @@ fn scrub(v: &mut Value, sensitive: bool, keys: &mut BTreeSet<String>, dropped: &
             let is_secret = matches!(kind, "Secret" | "ConfigMap") || (sensitive && !list);
             if is_secret {
                 for field in ["data", "stringData", "binaryData"] {
-                    if let Some(x) = o.remove(field) {
-                        *dropped = true;
-                        if let Value::Object(d) = x {
-                            keys.extend(d.keys().cloned());
+                    if s.mask {
+                        if let Some(x) = o.get_mut(field) {
+                            s.hide(x);
                         }
+                    } else if let Some(mut x) = o.remove(field) {
+                        s.hide(&mut x);
                     }
                 }
                 if let Some(Value::Object(ann)) = o
@@ -345,41 +401,49 @@ fn scrub(v: &mut Value, sensitive: bool, keys: &mut BTreeSet<String>, dropped: &
                     .and_then(|md| md.get_mut("annotations"))
                     && let Some(last) = ann.remove(LAST_APPLIED)
                 {
-                    *dropped = true;
+                    s.dropped = true;
                     if let Some(Value::Object(prev)) = last
                         .as_str()
-                        .and_then(|s| serde_json::from_str::<Value>(s).ok())
+                        .and_then(|t| serde_json::from_str::<Value>(t).ok())
                     {
                         for field in ["data", "stringData", "binaryData"] {
                             if let Some(Value::Object(d)) = prev.get(field) {
-                                keys.extend(d.keys().cloned());
+                                s.keys.extend(d.keys().cloned());
                             }
                         }
+                    }
+                    if s.mask {
+                        ann.insert(LAST_APPLIED.into(), json!(WITHHELD));
                     }
                 }
             }
             for (k, child) in o.iter_mut() {
-                scrub(child, list && k == "items", keys, dropped);
+                scrub(child, list && k == "items", s);
             }
         }
         Value::Array(items) => {
             for item in items.iter_mut() {
-                // A JSON patch of a Secret: keep each operation and path, drop its value.
+                // A JSON patch of a Secret: keep each operation and path, hide its value.
                 if sensitive
                     && let Value::Object(op) = item
                     && op.contains_key("op")
                     && op.contains_key("path")
                 {
-                    if op.remove("value").is_some() {
-                        *dropped = true;
+                    if let Some(value) = op.get_mut("value") {
+                        if s.mask {
+                            *value = json!(WITHHELD);
+                        } else {
+                            op.remove("value");
+                        }
+                        s.dropped = true;
                         if let Some(p) = op.get("path").and_then(Value::as_str) {
                             let key = p.rsplit('/').next().unwrap_or(p);
-                            keys.insert(key.replace("~1", "/").replace("~0", "~"));
+                            s.keys.insert(key.replace("~1", "/").replace("~0", "~"));
                         }
                     }
                     continue;
                 }
-                scrub(item, sensitive, keys, dropped);
+                scrub(item, sensitive, s);
             }
         }
         _ => {}
@@ -1446,6 +1510,7 @@ mod tests {
             json!({"resource": "configmaps", "namespace": "risk", "name": "settings"}),
             json!({"requestObject": {"data": {"access.properties": "aws_secret_access_key = SEKRET-1", "alert.tmpl": "{{ $labels.pod }}"}}}),
         );
+        let cm_record = cm.clone();
         let outs = run(&[("s.log", lines(&[create, patch, list, cm]))]);
         let o = &outs[0];
         assert_eq!(o.events.len(), 4, "{:?}", o.quarantine);
@@ -1470,6 +1535,15 @@ mod tests {
             o.events[2].subject_node().unwrap().as_str(),
             "resource:k8s:secrets/risk/*"
         );
+        // Pages that show the original record show it without the values.
+        let line = serde_json::to_vec(&cm_record).unwrap();
+        let shown = adapter::shown_original(FORMAT, &line).expect("withheld");
+        let shown = String::from_utf8(shown).unwrap();
+        assert!(
+            !shown.contains("SEKRET-1") && shown.contains("\"settings\""),
+            "{shown}"
+        );
+        assert!(adapter::shown_original(FORMAT, b"{\"verb\":\"get\"}").is_none());
         assert_eq!(
             attrs(&o.events[3])["data_keys"],
             json!(["access.properties", "alert.tmpl"])
@@ -1666,7 +1740,22 @@ mod pipeline {
                               "spec": {"template": {"spec": {"containers": [{"name": "s", "image": "scoring:15"}]}}}},
             "stageTimestamp": "2026-03-02T10:00:00Z"
         });
-        std::fs::write(dir.path().join("audit/a.log"), format!("{event}\n")).unwrap();
+        let configmap = json!({
+            "kind": "Event", "apiVersion": "audit.k8s.io/v1", "level": "RequestResponse",
+            "auditID": "p-2", "stage": "ResponseComplete", "verb": "create",
+            "user": {"username": "ana"},
+            "objectRef": {"resource": "configmaps", "namespace": "risk", "name": "settings"},
+            "responseStatus": {"code": 201},
+            "requestObject": {"kind": "ConfigMap", "metadata": {"name": "settings"},
+                              "data": {"aws.properties": "aws_secret_access_key = SEKRET-9"}},
+            "requestURI": "/api/v1/namespaces/risk/configmaps?src=https://ana:pa55word@git.example/x",
+            "stageTimestamp": "2026-03-02T10:05:00Z"
+        });
+        std::fs::write(
+            dir.path().join("audit/a.log"),
+            format!("{event}\n{configmap}\n"),
+        )
+        .unwrap();
         let path = dir.path().join("trailbook.toml");
         std::fs::write(
             &path,
@@ -1675,7 +1764,7 @@ mod pipeline {
         .unwrap();
         let loaded = crate::cli::load(&path, None).unwrap();
         assert_eq!(
-            loaded.ingest.files[0].events, 1,
+            loaded.ingest.files[0].events, 2,
             "{:?}",
             loaded.ingest.quarantine
         );
@@ -1688,5 +1777,22 @@ mod pipeline {
             .map(|f| f.subject.as_str())
             .collect();
         assert_eq!(unresolved, ["model_version:credit-risk@15"]);
+        // No page of the site shows the ConfigMap's value or the URI's password, not even the
+        // event drill-down that shows original records.
+        let case = crate::testing::Case {
+            dir,
+            loaded,
+            findings,
+        };
+        let pages = case.site();
+        for (path, bytes) in &pages.files {
+            let text = String::from_utf8_lossy(bytes);
+            assert!(
+                !text.contains("SEKRET-9") && !text.contains("pa55word"),
+                "{path} leaks a secret"
+            );
+        }
+        let events = crate::testing::page(&pages, "events/1.html");
+        assert!(events.contains("aws.properties"), "key names stay visible");
     }
 }
