@@ -98,9 +98,9 @@ pub fn read(cx: &Cx<'_>, files: &[InputFile<'_>]) -> Vec<FileOut> {
             continue;
         }
         let mapped = if r.digest {
-            map_digest(r, files, &verdict)
+            map_digest(r, &verdict)
         } else {
-            map_record(r, files, &verdict, &sagemaker)
+            map_record(r, &verdict, &sagemaker)
         };
         match mapped {
             Ok(canonical) => slots.emit(r.slot, &canonical),
@@ -411,7 +411,7 @@ static DIGEST_NAME: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// A digest → `logging.state` `heartbeat` of its trail.
-fn map_digest(r: &Rec, files: &[InputFile<'_>], verdict: &Verdict) -> Result<Value, Reject> {
+fn map_digest(r: &Rec, verdict: &Verdict) -> Result<Value, Reject> {
     let (start, end) = digest_times(&r.m)?;
     let mut rest = r.m.clone();
     let object = str_of(&r.m, "digestS3Object").map(str::to_string);
@@ -520,7 +520,6 @@ fn map_digest(r: &Rec, files: &[InputFile<'_>], verdict: &Verdict) -> Result<Val
     if !rest.is_empty() {
         attrs.insert("raw_extra".into(), Value::Object(rest));
     }
-    let _ = files;
     let id = match &object {
         Some(o) => format!("ct-digest:{o}"),
         None => format!("ct-digest:sha256:{}", r.sha256),
@@ -929,12 +928,7 @@ fn tag_version(params: Option<&Value>) -> Option<(String, String)> {
 }
 
 /// One CloudTrail record → canonical event.
-fn map_record(
-    r: &Rec,
-    files: &[InputFile<'_>],
-    verdict: &Verdict,
-    sagemaker: &SageMaker<'_>,
-) -> Result<Value, Reject> {
+fn map_record(r: &Rec, verdict: &Verdict, sagemaker: &SageMaker<'_>) -> Result<Value, Reject> {
     let m = &r.m;
     let mut notes = r.notes.clone();
     let Some(time_value) = m.get("eventTime") else {
@@ -1124,7 +1118,6 @@ fn map_record(
     if !rest.is_empty() {
         attrs.insert("raw_extra".into(), Value::Object(rest));
     }
-    let _ = files;
     Ok(json!({
         "id": id,
         "ts": crate::time::fmt(ts),
