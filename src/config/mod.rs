@@ -228,6 +228,8 @@ pub const FORMATS: &[&str] = &[
     "mlflow-export",
     "mlflow-filestore",
     "model-card",
+    "k8s-audit",
+    "cloudtrail",
 ];
 
 fn check_duration(s: &str) -> Result<(), String> {
@@ -265,7 +267,7 @@ fn check_format(s: &str) -> Result<(), String> {
     if FORMATS.contains(&s) {
         return Ok(());
     }
-    const PLANNED: &[&str] = &["openlineage", "k8s-audit", "cloudtrail", "csv"];
+    const PLANNED: &[&str] = &["openlineage", "csv"];
     if PLANNED.contains(&s) {
         Err(format!(
             "format `{s}` is not supported by this version of trailbook; supported: {}",

@@ -76,7 +76,24 @@ pub fn reader(format: &str) -> Option<ReadFn> {
         "mlflow-export" => Some(super::mlflow::read_export),
         "mlflow-filestore" => Some(super::mlflow_filestore::read_filestore),
         "model-card" => Some(super::model_card::read),
+        "k8s-audit" => Some(super::k8s_audit::read),
+        "cloudtrail" => Some(super::cloudtrail::read),
         _ => None,
+    }
+}
+
+/// The original bytes of a record as pages show them: what the format's adapter withholds from
+/// its events (Kubernetes Secret and ConfigMap values) removed, and credentials in URIs
+/// stripped. `None`: show the bytes as they are.
+pub fn shown_original(format: &str, bytes: &[u8]) -> Option<Vec<u8>> {
+    let withheld = match format {
+        "k8s-audit" => super::k8s_audit::withhold(bytes),
+        _ => None,
+    };
+    let base: &[u8] = withheld.as_deref().unwrap_or(bytes);
+    match std::str::from_utf8(base).map(strip_credentials) {
+        Ok(Cow::Owned(clean)) => Some(clean.into_bytes()),
+        _ => withheld,
     }
 }
 

@@ -10,10 +10,13 @@
 
 pub mod adapter;
 pub mod chain;
+pub mod cloudtrail;
 pub mod jsonl;
 pub mod mlflow;
 pub mod mlflow_filestore;
 pub mod model_card;
+pub mod k8s_audit;
+pub mod mapped;
 
 use std::fs::File;
 use std::io::Read;

@@ -247,13 +247,14 @@ pub(super) fn line_bytes(report: &Report<'_>, e: &Evidence) -> Option<Vec<u8>> {
 /// `None` when the line cannot be re-read.
 fn read_snippet(report: &Report<'_>, e: &Evidence) -> Option<(String, Option<usize>)> {
     let bytes = line_bytes(report, e)?;
-    // The input line still holds what adapters strip from events: credentials in URIs.
-    let bytes = match std::str::from_utf8(&bytes) {
-        Ok(s) => crate::ingest::adapter::strip_credentials(s)
-            .into_owned()
-            .into_bytes(),
-        Err(_) => bytes,
-    };
+    // The input record still holds what adapters keep out of events: credentials in URIs,
+    // Kubernetes Secret and ConfigMap values.
+    let format = report
+        .ingest
+        .sources
+        .get(e.origin.source as usize)
+        .map_or("", |s| s.format.as_str());
+    let bytes = crate::ingest::adapter::shown_original(format, &bytes).unwrap_or(bytes);
     Some(snippet(&bytes, e.column))
 }
 

@@ -69,6 +69,9 @@ struct Row {
     /// The original line as text (lossy when not UTF-8), possibly clipped.
     line: String,
     not_utf8: bool,
+    /// The line is shown without secret values or URI credentials (the SHA-256 is of the line
+    /// as logged).
+    withheld: bool,
     clipped: Option<usize>,
     /// Why the line could not be read again.
     unreadable: Option<String>,
@@ -236,13 +239,16 @@ fn row(cx: &Cx<'_>, i: u32, bytes: &std::io::Result<Vec<u8>>, clip: Option<usize
         id: id.clone(),
         href: super::event_link(cx, id),
     });
-    let (line, not_utf8, clipped, unreadable, sha256, prev) = match bytes {
+    let (line, not_utf8, clipped, unreadable, sha256, prev, withheld) = match bytes {
         Ok(b) => {
             let sha = hex::encode(Sha256::digest(b));
             let prev = serde_json::from_slice::<PrevField>(b)
                 .ok()
                 .and_then(|p| p.prev);
             let not_utf8 = std::str::from_utf8(b).is_err();
+            // Never what the adapter withheld from the event, nor a URI password.
+            let withheld = crate::ingest::adapter::shown_original(&source.format, b);
+            let b = withheld.as_deref().unwrap_or(b);
             let (shown, clipped) = match clip {
                 Some(max) if b.len() > max => {
                     let mut end = max;
@@ -252,7 +258,7 @@ fn row(cx: &Cx<'_>, i: u32, bytes: &std::io::Result<Vec<u8>>, clip: Option<usize
                     }
                     (&b[..end], Some(end))
                 }
-                _ => (&b[..], None),
+                _ => (b, None),
             };
             (
                 String::from_utf8_lossy(shown).into_owned(),
@@ -261,6 +267,7 @@ fn row(cx: &Cx<'_>, i: u32, bytes: &std::io::Result<Vec<u8>>, clip: Option<usize
                 None,
                 Some(sha),
                 prev,
+                withheld.is_some(),
             )
         }
         Err(err) => (
@@ -270,6 +277,7 @@ fn row(cx: &Cx<'_>, i: u32, bytes: &std::io::Result<Vec<u8>>, clip: Option<usize
             Some(err.to_string()),
             None,
             None,
+            false,
         ),
     };
     Row {
@@ -281,6 +289,7 @@ fn row(cx: &Cx<'_>, i: u32, bytes: &std::io::Result<Vec<u8>>, clip: Option<usize
         bytes: e.origin.len,
         line,
         not_utf8,
+        withheld,
         clipped,
         unreadable,
         chain: Chain {
