@@ -72,8 +72,10 @@ pub type ReadFn = fn(&Cx<'_>, &[InputFile<'_>]) -> Vec<FileOut>;
 /// The reader of a `format`, when it is a foreign format.
 pub fn reader(format: &str) -> Option<ReadFn> {
     // Each adapter adds itself here.
-    let _ = format;
-    None
+    match format {
+        "openlineage" => Some(super::openlineage::read),
+        _ => None,
+    }
 }
 
 /// One JSON record of a file: its text, where it starts, and its JSON pointer in the file

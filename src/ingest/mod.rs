@@ -11,6 +11,7 @@
 pub mod adapter;
 pub mod chain;
 pub mod jsonl;
+pub mod openlineage;
 
 use std::fs::File;
 use std::io::Read;
