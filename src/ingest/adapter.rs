@@ -74,6 +74,7 @@ pub fn reader(format: &str) -> Option<ReadFn> {
     // Each adapter adds itself here.
     match format {
         "openlineage" => Some(super::openlineage::read),
+        "csv" => Some(super::csv::read),
         _ => None,
     }
 }

@@ -10,6 +10,7 @@
 
 pub mod adapter;
 pub mod chain;
+pub mod csv;
 pub mod jsonl;
 pub mod openlineage;
 
