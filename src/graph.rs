@@ -93,6 +93,9 @@ pub struct Node {
     pub kind: String,
     pub label: String,
     pub unresolved: bool,
+    /// Other ids joined to this node by `[[link]] same`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<NodeId>,
 }
 
 /// An edge with the index of the event that states it.
@@ -133,6 +136,7 @@ pub fn build(model: &Model) -> LineageGraph {
             kind,
             label,
             unresolved: ent.unresolved,
+            aliases: ent.aliases.clone(),
         });
         index.insert(id.clone(), ix);
     }

@@ -416,10 +416,25 @@ pub fn check_links(doc: &DeTable<'_>, out: &mut Vec<Problem>) {
                     s.span(),
                 );
             }
+            let first_type = ids.iter().find_map(|id| match id.get_ref() {
+                DeValue::String(v) => NodeId::parse(v).and_then(|n| n.entity_type()),
+                _ => None,
+            });
             for id in ids.iter() {
                 let DeValue::String(v) = id.get_ref() else {
                     continue;
                 };
+                if let (Some(want), Some(ty)) =
+                    (first_type, NodeId::parse(v).and_then(|n| n.entity_type()))
+                    && ty != want
+                {
+                    problem(
+                        format!(
+                            "`{v}` is a `{ty}`, but `{path}.same` joins `{want}` ids: the ids of a `same` list name one entity, so they share its type"
+                        ),
+                        id.span(),
+                    );
+                }
                 if let Some(prev) = seen.insert(v.to_string(), i) {
                     let msg = if prev == i {
                         format!("`{v}` is listed twice in `{path}.same`")

@@ -76,6 +76,12 @@ pub struct Ingest {
     #[serde(skip)]
     pub events: Vec<Event>,
     pub quarantine: Vec<Quarantined>,
+    /// What each `[[link]]` entry did (`crate::link`), in config order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<crate::link::LinkReport>,
+    /// Node ids rewritten by `same` joins: alias → canonical node.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub aliases: std::collections::BTreeMap<crate::event::NodeId, crate::event::NodeId>,
 }
 
 impl Ingest {
