@@ -89,6 +89,11 @@ impl Ingest {
         self.sources.iter().map(|s| s.lines).sum()
     }
 
+    /// Records folded into another record's event, over all sources.
+    pub fn folded(&self) -> u64 {
+        self.sources.iter().map(|s| s.folded).sum()
+    }
+
     /// Reads the exact bytes of one input line again (for drill-down and duplicate comparison).
     pub fn line_bytes(&self, origin: &Origin) -> std::io::Result<Vec<u8>> {
         use std::io::{Seek, SeekFrom};
