@@ -83,6 +83,15 @@ fn same_joins_names_and_their_versions_and_keeps_the_alias() {
         .unwrap();
     assert_eq!(node["aliases"], json!(["dataset:main.risk.loans@v7"]));
     assert_eq!(c.loaded.ingest.links[0].matched, 1);
+    let pages = c.site();
+    let href =
+        crate::render::links::href(&crate::event::NodeId("dataset:warehouse/loans@v7".into()))
+            .unwrap();
+    let html = crate::testing::page(&pages, &href);
+    assert!(
+        html.contains("Also named") && html.contains("<code>dataset:main.risk.loans@v7</code>"),
+        "{html}"
+    );
 }
 
 #[test]
