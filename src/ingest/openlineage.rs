@@ -809,10 +809,22 @@ impl Mapper<'_> {
         let mut facets = data.facets;
         let mut input_facets = data.input_facets;
         let mut output_facets = data.output_facets;
-        // version facets were read into `version`
-        take_facet(&mut facets, "version", &["datasetVersion"]);
-        take_facet(&mut facets, "datasetVersion", &["datasetVersion"]);
-        if let Some(schema) = take_facet(&mut facets, "schema", &["fields"])
+        // Version facets whose `datasetVersion` was read into `version`.
+        for name in ["version", "datasetVersion"] {
+            if facets
+                .get(name)
+                .and_then(|f| f.get("datasetVersion"))
+                .and_then(scalar)
+                .is_some()
+            {
+                take_facet(&mut facets, name, &["datasetVersion"]);
+            }
+        }
+        if facets
+            .get("schema")
+            .and_then(|f| f.get("fields"))
+            .is_some_and(Value::is_array)
+            && let Some(schema) = take_facet(&mut facets, "schema", &["fields"])
             && let Some(fields) = schema.get("fields")
         {
             attrs.insert("schema".into(), fields.clone());
@@ -841,11 +853,10 @@ impl Mapper<'_> {
             if owners.len() > 1 {
                 attrs.insert("owners".into(), json!(owners));
             }
-            if owners.is_empty() {
-                raw.insert(
-                    "ownership".into(),
-                    json!({"owners": own.get("owners").cloned().unwrap_or(Value::Null), "note": "no unmasked owner name"}),
-                );
+            if owners.is_empty()
+                && let Some(o) = own.get("owners")
+            {
+                facets.insert("ownership".into(), json!({"owners": o}));
             }
         }
         if let Some(cl) = take_facet(&mut facets, "columnLineage", &["fields", "dataset"]) {
@@ -1042,13 +1053,15 @@ impl Mapper<'_> {
             &["message", "programmingLanguage"],
         ) {
             let mut e = Map::new();
-            if let Some(m) = err
-                .get("message")
-                .and_then(Value::as_str)
-                .filter(|m| !m.is_empty())
-            {
-                e.insert("message".into(), json!(m));
-                reason = Some(m.to_string());
+            match err.get("message") {
+                Some(Value::String(m)) if !m.is_empty() => {
+                    e.insert("message".into(), json!(m));
+                    reason = Some(m.to_string());
+                }
+                Some(other) => {
+                    e.insert("message".into(), other.clone());
+                }
+                None => {}
             }
             if let Some(l) = err.get("programmingLanguage") {
                 e.insert("language".into(), l.clone());
@@ -1096,9 +1109,13 @@ impl Mapper<'_> {
                 job_facets.insert("ownership".into(), json!({"owners": o}));
             }
         }
-        if let Some(pe) = run_facets.get("processing_engine").cloned()
-            && let Some(name) = str_at(&pe, &["name"])
+        if run_facets
+            .get("processing_engine")
+            .is_some_and(|pe| str_at(pe, &["name"]).is_some())
+            && let Some(pe) = take_facet(&mut run_facets, "processing_engine", &["name", "version"])
+            && let Some(name) = pe.get("name").and_then(Value::as_str)
         {
+            let pe = Value::Object(pe.clone());
             let mut engine = Map::new();
             engine.insert("name".into(), json!(name));
             if let Some(v) = str_at(&pe, &["version"]) {
@@ -1258,6 +1275,10 @@ fn take_facet(
     name: &str,
     mapped: &[&str],
 ) -> Option<Map<String, Value>> {
+    // A facet that is not an object stays where it is, so it lands in `raw_extra`.
+    if !facets.get(name).is_some_and(Value::is_object) {
+        return None;
+    }
     let Value::Object(f) = facets.remove(name)? else {
         return None;
     };

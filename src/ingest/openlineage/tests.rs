@@ -667,3 +667,36 @@ fn the_pipeline_nests_runs_and_connects_datasets() {
         case.keys("LINK-01")
     );
 }
+
+#[test]
+fn malformed_facets_are_kept_under_raw_extra() {
+    let text = r#"{"eventTime": 1767225600, "eventType": "COMPLETE", "run": {"runId": "m", "facets": {"parent": "x", "errorMessage": {"message": 5}}}, "job": {"namespace": "n", "name": "j", "facets": {"sourceCodeLocation": "y"}}, "outputs": [{"namespace": "n", "name": "t", "facets": {"version": {"datasetVersion": {"x": 1}}, "schema": {"fields": "nope"}, "columnLineage": 4}}], "inputs": {"a": 1}}"#;
+    let outs = read_files(&[("m.json", text)]);
+    let run = attrs(runs(&outs)[0]);
+    assert_eq!(run["raw_extra"]["run"]["facets"]["parent"], "x");
+    assert_eq!(run["raw_extra"]["job"]["facets"]["sourceCodeLocation"], "y");
+    assert_eq!(run["raw_extra"]["inputs"], json!({"a": 1}));
+    assert_eq!(run["error"]["message"], 5);
+    assert!(
+        run["warnings"][0]
+            .as_str()
+            .unwrap()
+            .contains("`inputs` is an object")
+    );
+    let d = attrs(datasets(&outs)[0]);
+    assert_eq!(d["raw_extra"]["facets"]["columnLineage"], 4);
+    assert_eq!(
+        d["raw_extra"]["facets"]["schema"],
+        json!({"fields": "nope"})
+    );
+    assert_eq!(
+        d["raw_extra"]["facets"]["version"],
+        json!({"datasetVersion": {"x": 1}})
+    );
+    assert!(d.get("schema").is_none());
+    assert_eq!(
+        crate::time::fmt(runs(&outs)[0].ts),
+        "2026-01-01T00:00:00Z",
+        "epoch seconds"
+    );
+}
