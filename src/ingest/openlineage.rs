@@ -467,8 +467,8 @@ struct Cand {
     entry: usize,
     /// The other appearances folded into it.
     others: Vec<(usize, usize)>,
-    /// The run's merged run facets, for the actor.
-    run_facets: Option<Map<String, Value>>,
+    /// The actor of the run that read or wrote it.
+    actor: Value,
     ts: Timestamp,
 }
 
@@ -541,7 +541,7 @@ impl Mapper<'_> {
         let mut produced: Produced = BTreeMap::new();
         let mut pending_inputs: Vec<(usize, usize)> = Vec::new(); // (run, cand)
         for (ri, run) in runs.iter().enumerate() {
-            let facets = merged_facets(recs, &run.recs, "run");
+            let actor = actor_of(&merged_facets(recs, &run.recs, "run"));
             let mut inputs = Vec::new();
             let mut outputs = Vec::new();
             for role in [Role::Input, Role::Output] {
@@ -603,7 +603,7 @@ impl Mapper<'_> {
                         rec: chosen.0,
                         entry: chosen.1,
                         others,
-                        run_facets: Some(facets.clone()),
+                        actor: actor.clone(),
                         ts: recs[chosen.0].time,
                     });
                 }
@@ -649,7 +649,7 @@ impl Mapper<'_> {
                     rec: r,
                     entry: e,
                     others: Vec::new(),
-                    run_facets: None,
+                    actor: actor_of(&Map::new()),
                     ts: rec.time,
                 };
                 match explicit_version(&data) {
@@ -709,9 +709,12 @@ impl Mapper<'_> {
         reader: Option<&str>,
     ) -> (String, String) {
         let latest = produced.get(&cand.id).and_then(|list| {
-            list.iter()
+            // Sorted by time: the writes up to `read_at`, latest first, not the reader's own.
+            let upto = list.partition_point(|(t, _, _)| *t <= read_at);
+            list[..upto]
+                .iter()
                 .rev()
-                .find(|(t, run, _)| *t <= read_at && Some(run.as_str()) != reader)
+                .find(|(_, run, _)| Some(run.as_str()) != reader)
         });
         if let Some((_, run, version)) = latest {
             return (
@@ -913,10 +916,7 @@ impl Mapper<'_> {
         if !raw.is_empty() {
             attrs.insert("raw_extra".into(), Value::Object(raw));
         }
-        let actor = match &c.run_facets {
-            Some(f) => actor_of(f),
-            None => actor_of(&Map::new()),
-        };
+        let actor = c.actor.clone();
         let event = json!({
             "id": format!("ol:dataset:{}@{}", c.id, c.version),
             "ts": crate::time::fmt(c.ts),
