@@ -179,6 +179,7 @@ pub fn load(config_path: &std::path::Path, as_of: Option<Timestamp>) -> anyhow::
     let mut timer = Timer::new();
     let config = config::load(config_path)?;
     let mut ingest = ingest::run(&config)?;
+    crate::link::apply(&config, &mut ingest);
     timer.lap("ingest");
     let model = Model::build(&mut ingest, as_of, config.report.as_of)?;
     timer.lap("model");

@@ -501,6 +501,8 @@ pub fn extract_refs(
         "run.completed" => {
             typed("attrs.inputs", "inputs", &mut refs);
             typed("attrs.outputs", "outputs", &mut refs);
+            // The run this one is a part of (OpenLineage `parent` facet): a run id.
+            one("attrs.parent_run", T::Run, str_of("parent_run"), &mut refs);
         }
         "feature.registered" => typed("attrs.derived_from", "derived_from", &mut refs),
         "model.registered" => {

@@ -14,6 +14,11 @@
 //! | `decided_by` | deployment or model version → decision | `decision.made.deployment`, `.model_version` |
 //! | `affects` | affected node → incident | `incident.*.affects` |
 //! | `describes` | document → described node | `document.registered.describes`, `dataset.registered.datasheet` |
+//! | `parent_of` | parent run → run | `run.completed.parent_run` |
+//!
+//! A `[[link]]` pattern rule adds references named `link.REL` to the events of the entities it
+//! matches (`crate::link`); they make edges of that relation, in the direction the relation has
+//! above (the matched entity is the event's subject).
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::fmt::Write;
@@ -39,6 +44,7 @@ pub enum Rel {
     DecidedBy,
     Affects,
     Describes,
+    ParentOf,
 }
 
 impl Rel {
@@ -52,7 +58,31 @@ impl Rel {
             Rel::DecidedBy => "decided_by",
             Rel::Affects => "affects",
             Rel::Describes => "describes",
+            Rel::ParentOf => "parent_of",
         }
+    }
+
+    pub fn parse(s: &str) -> Option<Rel> {
+        [
+            Rel::Consumes,
+            Rel::Produces,
+            Rel::TrainedOn,
+            Rel::DerivedFrom,
+            Rel::Serves,
+            Rel::DecidedBy,
+            Rel::Affects,
+            Rel::Describes,
+            Rel::ParentOf,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == s)
+    }
+
+    /// Whether the subject of a sentence "SUBJECT REL TARGET" is the edge's source: true for
+    /// `produces`, `describes` and `parent_of` (the run produces the dataset), false for the
+    /// others (the deployment serves — is served by — the model version).
+    pub fn subject_first(self) -> bool {
+        matches!(self, Rel::Produces | Rel::Describes | Rel::ParentOf)
     }
 }
 
@@ -63,6 +93,9 @@ pub struct Node {
     pub kind: String,
     pub label: String,
     pub unresolved: bool,
+    /// Other ids joined to this node by `[[link]] same`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<NodeId>,
 }
 
 /// An edge with the index of the event that states it.
@@ -103,6 +136,7 @@ pub fn build(model: &Model) -> LineageGraph {
             kind,
             label,
             unresolved: ent.unresolved,
+            aliases: ent.aliases.clone(),
         });
         index.insert(id.clone(), ix);
     }
@@ -145,7 +179,12 @@ pub fn build(model: &Model) -> LineageGraph {
                 (k, "attrs.affects") if k.starts_with("incident.") => {
                     (other, me, Rel::Affects, false)
                 }
-                _ => continue,
+                ("run.completed", "attrs.parent_run") => (other, me, Rel::ParentOf, true),
+                (_, f) => match f.strip_prefix("link.").and_then(Rel::parse) {
+                    Some(rel) if rel.subject_first() => (me, other, rel, false),
+                    Some(rel) => (other, me, rel, false),
+                    None => continue,
+                },
             };
             // Registration edges come from the entity's current state only.
             if needs_state && !*state.get_or_insert_with(is_state) {

@@ -12,6 +12,7 @@ pub mod event;
 pub mod graph;
 pub mod ingest;
 pub mod init;
+pub mod link;
 pub mod model;
 pub mod render;
 pub mod report;

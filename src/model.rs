@@ -29,6 +29,9 @@ pub struct Entity {
     /// Every effective event whose subject is this entity or that references it, in event order.
     pub timeline: Vec<u32>,
     pub unresolved: bool,
+    /// Other ids that name this entity (`[[link]] same`), in byte order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<NodeId>,
 }
 
 /// Another line carrying an id already taken (LOG-05).
@@ -173,6 +176,11 @@ impl Model {
         };
         model.apply_corrections();
         model.build_entities();
+        for (alias, canonical) in &ingest.aliases {
+            if let Some(ent) = model.entities.get_mut(canonical) {
+                ent.aliases.push(alias.clone());
+            }
+        }
         Ok(model)
     }
 

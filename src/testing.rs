@@ -208,3 +208,28 @@ pub fn nums(row: &str) -> Vec<String> {
         .map(|c| c.split('<').next().unwrap().replace('\u{202f}', ""))
         .collect()
 }
+
+/// Writes `files` (`(relative path, content)`) and `config` (a whole `trailbook.toml`) into a
+/// temporary folder and checks it: for sources of any format.
+pub fn check_config(files: &[(&str, &str)], config: &str) -> Case {
+    let run = || -> anyhow::Result<Case> {
+        let dir = tempfile::tempdir()?;
+        for (name, text) in files {
+            let path = dir.path().join(name);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::write(path, text)?;
+        }
+        let path = dir.path().join("trailbook.toml");
+        std::fs::write(&path, config)?;
+        let loaded = load(&path, None)?;
+        let findings = checks::run(&loaded.model, &loaded.graph, &loaded.config, &loaded.ingest);
+        Ok(Case {
+            dir,
+            loaded,
+            findings,
+        })
+    };
+    run().unwrap_or_else(|e| panic!("case does not run: {e:#}"))
+}

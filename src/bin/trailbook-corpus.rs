@@ -188,6 +188,7 @@ fn folder(
         chain: ChainMode::None,
         anchor: None,
         first_seq: 1,
+        map: Default::default(),
     };
     let bytes: Vec<Vec<u8>> = files.iter().map(std::fs::read).collect::<Result<_, _>>()?;
     let shown: Vec<String> = files

@@ -155,7 +155,7 @@ static LINK01: RuleMeta = RuleMeta {
         "ISO/IEC 42001 A.7.5 [S]",
     ],
     needs: "Any event.",
-    checks: "Every reference an event makes must name something the log registers. (a) A node referenced but never registered — subject = that node, evidence = every event that names it. The registering kinds are `system.registered` (system), `document.registered` (document), `dataset.registered` (dataset), `run.completed` (run), `feature.registered` (feature), `model.registered` (model_version), `deployment.started` (deployment), `decision.made` (decision) and `incident.opened` (incident); `job` and `resource` nodes have no registering kind and are never unresolved, and `model:M` resolves when any version of M is registered. References are the entity references of the event schema: the envelope `system`, the `subject` of every non-registering kind (`waiver.granted` included), `dataset.registered.datasheet`, `run.completed.inputs` and `.outputs`, `feature.registered.derived_from`, `model.registered.parent_version` (naming `model_version:MODEL@PARENT`), `.training_run` and `.datasets[].id`, `model.evaluated.datasets[].id`, `deployment.*.model_version`, `decision.made.model_version` and `.deployment`, `decision.batch.model_version`, `monitoring.alert.incident`, `incident.*.affects`, `document.registered.describes`, `legal_hold.set.scope`, `dsr.*.decision`, and `waiver.granted.target` when its TYPE is an entity type. A value that should be a `TYPE:ID` node id but is not one is reported the same way. (b) An event-id reference (`deployment.*.approval`, `model.promoted.approval`, `incident.*.evidence`) that matches no event at or before the as-of time — subject `event:ID` of the missing id. (c) A `[[link]]` join that matched nothing — subject `config:link[N]`; this version does not read `[[link]]` joins, so (c) has nothing to check. Level `warn`; (a) is `deny` for node types listed in `deny_types`.",
+    checks: "Every reference an event makes must name something the log registers. (a) A node referenced but never registered — subject = that node, evidence = every event that names it. The registering kinds are `system.registered` (system), `document.registered` (document), `dataset.registered` (dataset), `run.completed` (run), `feature.registered` (feature), `model.registered` (model_version), `deployment.started` (deployment), `decision.made` (decision) and `incident.opened` (incident); `job` and `resource` nodes have no registering kind and are never unresolved, and `model:M` resolves when any version of M is registered. References are the entity references of the event schema: the envelope `system`, the `subject` of every non-registering kind (`waiver.granted` included), `dataset.registered.datasheet`, `run.completed.inputs` and `.outputs`, `feature.registered.derived_from`, `model.registered.parent_version` (naming `model_version:MODEL@PARENT`), `.training_run` and `.datasets[].id`, `model.evaluated.datasets[].id`, `deployment.*.model_version`, `decision.made.model_version` and `.deployment`, `decision.batch.model_version`, `monitoring.alert.incident`, `incident.*.affects`, `document.registered.describes`, `legal_hold.set.scope`, `dsr.*.decision`, and `waiver.granted.target` when its TYPE is an entity type. A value that should be a `TYPE:ID` node id but is not one is reported the same way. (b) An event-id reference (`deployment.*.approval`, `model.promoted.approval`, `incident.*.evidence`) that matches no event at or before the as-of time — subject `event:ID` of the missing id. (c) A `[[link]]` join that matched nothing, or a pattern rule that matched entities but could fill its relation for none of some of them — subject `config:link[N]`, evidence = the events of those entities. Joins apply before everything else: `same` lists rewrite the ids they join to the canonical one, and a pattern rule's relations are references `link.REL` of the matched events, so a relation whose target nothing registers is (a). References also include `run.completed.parent_run` (a run id). Level `warn`; (a) is `deny` for node types listed in `deny_types`.",
     why: "An audit trail is only as good as its joins. A decision that names a model version nobody registered cannot be traced to its training data, evaluation or approval, which is what traceability of an AI system's functioning (AI Act Art. 12(2)) and the description of the data used (Annex IV 2(d)) rest on. An unresolved reference usually means a missing export, a typo, or two systems naming the same thing differently.",
     example: "Fires: a `decision.made` with `model_version: \"credit-risk@1.5.0\"`, which no `model.registered` registers. Passes: the `model.registered` of `credit-risk@1.5.0` is added, or the reference is corrected.",
     fix: "Add the missing registering event (export it from the registry or pipeline that holds it), or correct the referring event with a correcting event (`supersedes`, `reason`) that names the right id. Write node references as `TYPE:ID` (`dataset:loans@2026-01`).",
@@ -284,7 +284,33 @@ impl Rule for Link01 {
                 if n == 1 { "" } else { "s" }
             ));
         }
-        // (c) `[[link]]` joins are not part of this version's configuration: nothing to check.
+        // (c) `[[link]]` entries that matched nothing or could not state their relations.
+        for l in &cx.ingest.links {
+            if l.problems.is_empty() {
+                continue;
+            }
+            let p = out.raise(
+                format!("config:link[{}]", l.index),
+                "c".into(),
+                "c",
+                Level::Warn,
+                None,
+                false,
+            );
+            for id in &l.evidence {
+                if let Some(i) = m.by_id(id) {
+                    p.note(i, "an event of a matched entity");
+                }
+            }
+            p.say(format!(
+                "`[[link]]` entry {} (`{}`, line {} of `{}`): {}",
+                l.index,
+                l.name,
+                l.line,
+                cx.config.path.display(),
+                l.problems.join("; ")
+            ));
+        }
         Outcome::evaluated(out.finish(cx))
     }
 }

@@ -4,6 +4,7 @@
 //! (`schema`); only then is the file deserialized into the typed structs below. Paths in the
 //! config are relative to the config file's folder.
 
+pub mod joins;
 pub mod schema;
 
 use std::collections::BTreeMap;
@@ -19,6 +20,7 @@ use toml::de::{DeTable, DeValue};
 use crate::checks::catalogue;
 use crate::diag;
 use crate::time::{self, Duration};
+use joins::{LINK, check_links, walk_map};
 use schema::{Field, Problem, Ty, opt, req};
 
 /// The validated configuration, with the file it came from.
@@ -32,6 +34,8 @@ pub struct Config {
     pub sources: Vec<Source>,
     pub policy: Policy,
     pub retention: Retention,
+    /// `[[link]]` joins across sources (`SOURCES.md`, "Linking sources"), in file order.
+    pub links: Vec<Link>,
     /// `[signing]`: absent → versions are sealed but unsigned.
     pub signing: Option<Signing>,
 }
@@ -83,6 +87,88 @@ pub struct Source {
     /// `seq` of the first line (for logs whose earlier part was disposed).
     #[serde(default = "one")]
     pub first_seq: u64,
+    /// `[source.map]` of a `csv` source: canonical field path → CSV column or `'literal'`.
+    #[serde(default, deserialize_with = "joins::de_map")]
+    pub map: BTreeMap<String, String>,
+}
+
+/// The relations a `[[link]]` pattern rule may state, as the lineage graph names them.
+pub const LINK_RELATIONS: &[&str] = &[
+    "serves",
+    "consumes",
+    "produces",
+    "trained_on",
+    "derived_from",
+    "describes",
+    "decided_by",
+    "affects",
+    "parent_of",
+];
+
+/// One `[[link]]` entry: `same = [...]`, or `match` with relations.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Link {
+    /// Node ids naming one entity; the first is the canonical one.
+    #[serde(default)]
+    pub same: Vec<String>,
+    /// A name for the rule, shown in findings.
+    #[serde(default)]
+    pub rule: Option<String>,
+    #[serde(default, rename = "match")]
+    pub pattern: Option<LinkMatch>,
+    #[serde(default)]
+    pub serves: Option<String>,
+    #[serde(default)]
+    pub consumes: Option<String>,
+    #[serde(default)]
+    pub produces: Option<String>,
+    #[serde(default)]
+    pub trained_on: Option<String>,
+    #[serde(default)]
+    pub derived_from: Option<String>,
+    #[serde(default)]
+    pub describes: Option<String>,
+    #[serde(default)]
+    pub decided_by: Option<String>,
+    #[serde(default)]
+    pub affects: Option<String>,
+    #[serde(default)]
+    pub parent_of: Option<String>,
+    /// 1-based line of the entry in the config file.
+    #[serde(skip)]
+    pub line: usize,
+}
+
+impl Link {
+    /// `(relation, template)` of a pattern rule, in [`LINK_RELATIONS`] order.
+    pub fn relations(&self) -> Vec<(&'static str, &str)> {
+        let all = [
+            &self.serves,
+            &self.consumes,
+            &self.produces,
+            &self.trained_on,
+            &self.derived_from,
+            &self.describes,
+            &self.decided_by,
+            &self.affects,
+            &self.parent_of,
+        ];
+        LINK_RELATIONS
+            .iter()
+            .zip(all)
+            .filter_map(|(r, t)| t.as_deref().map(|t| (*r, t)))
+            .collect()
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkMatch {
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// A regular expression over the entity id; named groups are captures for the templates.
+    pub id: String,
 }
 
 fn one() -> u64 {
@@ -225,11 +311,13 @@ pub struct Assign {
 /// The formats this version reads (`SOURCES.md`).
 pub const FORMATS: &[&str] = &[
     "trailbook-jsonl",
+    "openlineage",
     "mlflow-export",
     "mlflow-filestore",
     "model-card",
     "k8s-audit",
     "cloudtrail",
+    "csv",
 ];
 
 fn check_duration(s: &str) -> Result<(), String> {
@@ -267,18 +355,10 @@ fn check_format(s: &str) -> Result<(), String> {
     if FORMATS.contains(&s) {
         return Ok(());
     }
-    const PLANNED: &[&str] = &["openlineage", "csv"];
-    if PLANNED.contains(&s) {
-        Err(format!(
-            "format `{s}` is not supported by this version of trailbook; supported: {}",
-            FORMATS.join(", ")
-        ))
-    } else {
-        Err(format!(
-            "unknown format `{s}`; supported: {}",
-            FORMATS.join(", ")
-        ))
-    }
+    Err(format!(
+        "unknown format `{s}`; supported: {}",
+        FORMATS.join(", ")
+    ))
 }
 fn check_pack(s: &str) -> Result<(), String> {
     if catalogue::pack(s).is_some() {
@@ -391,6 +471,7 @@ const SOURCE: &[Field] = &[
     opt("chain", Ty::Enum(&["required", "optional", "none"])),
     opt("anchor", Ty::Checked(check_anchor)),
     opt("first_seq", Ty::Int { min: 1 }),
+    opt("map", Ty::Custom(walk_map)),
 ];
 
 const PACK_OPTIONS: &[Field] = &[
@@ -456,6 +537,7 @@ const TOP: &[Field] = &[
         ]),
     ),
     req("source", Ty::Tables(SOURCE)),
+    opt("link", Ty::Tables(LINK)),
     opt("policy", Ty::Table(POLICY)),
     opt(
         "retention",
@@ -523,6 +605,8 @@ struct RawConfig {
     #[serde(default)]
     report: Report,
     source: Vec<Source>,
+    #[serde(default)]
+    link: Vec<Link>,
     #[serde(default)]
     policy: Policy,
     #[serde(default)]
@@ -607,6 +691,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         check_sources(doc.get_ref(), &mut problems);
         check_levels(doc.get_ref(), &mut problems);
         check_retention(doc.get_ref(), &mut problems);
+        check_links(doc.get_ref(), &mut problems);
     }
     if !problems.is_empty() {
         problems.sort_by_key(|p| (p.span.start, p.span.end));
@@ -618,6 +703,15 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             span: e.span().unwrap_or(0..0),
         }])
     })?;
+    let mut links = raw.link;
+    if let Some(DeValue::Array(items)) = doc.get_ref().get("link").map(Spanned::get_ref) {
+        for (link, item) in links.iter_mut().zip(items.iter()) {
+            link.line = text
+                .get(..item.span().start)
+                .map_or(0, |t| t.matches('\n').count())
+                + 1;
+        }
+    }
     Ok(Config {
         path: path.to_path_buf(),
         dir: PathBuf::from("."),
@@ -626,6 +720,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         policy: raw.policy,
         retention: raw.retention,
         signing: raw.signing,
+        links,
     })
 }
 
@@ -657,6 +752,7 @@ fn check_sources(doc: &DeTable<'_>, out: &mut Vec<Problem>) {
                 span: paths.span(),
             });
         }
+        joins::check_source_map(t, item.span(), out);
     }
 }
 
@@ -813,10 +909,10 @@ mod tests {
 
     #[test]
     fn duplicate_sources_and_unsupported_formats_are_errors() {
-        let text = format!("{OK}{}", OK.replace("trailbook-jsonl", "openlineage"));
+        let text = format!("{OK}{}", OK.replace("trailbook-jsonl", "model-card"));
         let p = problems(&text).join("\n");
         assert!(
-            p.contains("format `openlineage` is not supported by this version"),
+            p.contains("format `model-card` is not supported by this version"),
             "{p}"
         );
         let p = problems(&format!("{OK}{OK}")).join("\n");

@@ -73,6 +73,8 @@ pub type ReadFn = fn(&Cx<'_>, &[InputFile<'_>]) -> Vec<FileOut>;
 pub fn reader(format: &str) -> Option<ReadFn> {
     // Each adapter adds itself here.
     match format {
+        "openlineage" => Some(super::openlineage::read),
+        "csv" => Some(super::csv::read),
         "mlflow-export" => Some(super::mlflow::read_export),
         "mlflow-filestore" => Some(super::mlflow_filestore::read_filestore),
         "model-card" => Some(super::model_card::read),

@@ -11,12 +11,14 @@
 pub mod adapter;
 pub mod chain;
 pub mod cloudtrail;
+pub mod csv;
 pub mod jsonl;
+pub mod k8s_audit;
+pub mod mapped;
 pub mod mlflow;
 pub mod mlflow_filestore;
 pub mod model_card;
-pub mod k8s_audit;
-pub mod mapped;
+pub mod openlineage;
 
 use std::fs::File;
 use std::io::Read;
@@ -93,11 +95,22 @@ pub struct Ingest {
     /// The previous site version's `inputs.lock`, when a build has one (LOG-03).
     #[serde(skip)]
     pub previous_lock: Option<crate::seal::lock::InputsLock>,
+    /// What each `[[link]]` entry did (`crate::link`), in config order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<crate::link::LinkReport>,
+    /// Node ids rewritten by `same` joins: alias → canonical node.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub aliases: std::collections::BTreeMap<crate::event::NodeId, crate::event::NodeId>,
 }
 
 impl Ingest {
     pub fn lines(&self) -> u64 {
         self.sources.iter().map(|s| s.lines).sum()
+    }
+
+    /// Records folded into another record's event, over all sources.
+    pub fn folded(&self) -> u64 {
+        self.sources.iter().map(|s| s.folded).sum()
     }
 
     /// Reads the exact bytes of one input line again (for drill-down and duplicate comparison).

@@ -32,6 +32,9 @@ struct SourceSummary<'a> {
     lines: u64,
     events: u64,
     quarantined: u64,
+    /// Records merged into another record's event (foreign formats).
+    #[serde(skip_serializing_if = "is_zero")]
+    folded: u64,
     chained_lines: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     head: Option<&'a str>,
@@ -57,6 +60,8 @@ struct Summary<'a> {
     lines: u64,
     events: u64,
     quarantined: u64,
+    #[serde(skip_serializing_if = "is_zero")]
+    folded: u64,
     duplicates: usize,
     events_after_as_of: usize,
     sources: Vec<SourceSummary<'a>>,
@@ -147,6 +152,7 @@ impl Report<'_> {
             lines: self.ingest.lines(),
             events: self.ingest.sources.iter().map(|s| s.events).sum(),
             quarantined: self.ingest.quarantine.len() as u64,
+            folded: self.ingest.folded(),
             duplicates: self.model.duplicates.len(),
             events_after_as_of: self.model.events.len() - self.model.in_view,
             sources: self
@@ -161,6 +167,7 @@ impl Report<'_> {
                     lines: s.lines,
                     events: s.events,
                     quarantined: s.quarantined,
+                    folded: s.folded,
                     chained_lines: s.chain.chained_lines,
                     head: s.chain.head.as_deref(),
                     last_seq: s.chain.last_seq,
@@ -197,24 +204,58 @@ impl Report<'_> {
     }
 
     /// One line of counts, printed after every run.
+    /// The counts line. Native sources count lines; foreign formats count records (an event
+    /// object, a dataset object, a CSV row) and may fold some into another's event: the line
+    /// says `lines`, `records` or `lines and records`, names the folded count when there is one,
+    /// and says so when `read = events + quarantined + folded` does not hold.
     pub fn counts_line(&self) -> String {
         let i = self.ingest;
         let f = self.findings;
+        let events: u64 = i.sources.iter().map(|s| s.events).sum();
+        let quarantined = i.quarantine.len() as u64;
+        let folded = i.folded();
+        let native = |s: &crate::ingest::SourceReport| s.format == "trailbook-jsonl";
+        let unit = match (
+            i.sources.iter().any(native),
+            i.sources.iter().any(|s| !native(s)),
+        ) {
+            (_, false) => "lines",
+            (false, true) => "records",
+            (true, true) => "lines and records",
+        };
+        let folded_part = if folded > 0 {
+            format!(", {folded} folded into other events")
+        } else {
+            String::new()
+        };
+        let balance = if i.lines() == events + quarantined + folded {
+            String::new()
+        } else {
+            format!(
+                " (does not balance: {} read ≠ {} events + {quarantined} quarantined + {folded} folded)",
+                i.lines(),
+                events
+            )
+        };
         format!(
-            "read {} lines from {} source{} ({} file{}): {} events, {} quarantined; findings: {} deny, {} warn, {} info, {} waived",
+            "read {} {unit} from {} source{} ({} file{}): {} events, {} quarantined{folded_part}{balance}; findings: {} deny, {} warn, {} info, {} waived",
             i.lines(),
             i.sources.len(),
             plural(i.sources.len()),
             i.files.len(),
             plural(i.files.len()),
-            i.sources.iter().map(|s| s.events).sum::<u64>(),
-            i.quarantine.len(),
+            events,
+            quarantined,
             f.count("deny"),
             f.count("warn"),
             f.count("info"),
             f.count("waived"),
         )
     }
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 pub fn plural(n: usize) -> &'static str {

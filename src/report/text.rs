@@ -791,4 +791,33 @@ mod tests {
         assert_eq!(&text[col - 1..col + 3], "HERE");
         assert_eq!(text.chars().count(), SNIPPET_CHARS + 2);
     }
+
+    #[test]
+    fn the_counts_line_names_records_and_folded() {
+        let ol = concat!(
+            "{\"eventType\":\"START\",\"eventTime\":\"2026-01-01T00:00:00Z\",\"run\":{\"runId\":\"r1\"},\"job\":{\"namespace\":\"etl\",\"name\":\"j\"}}\n",
+            "{\"eventType\":\"COMPLETE\",\"eventTime\":\"2026-01-01T01:00:00Z\",\"run\":{\"runId\":\"r1\"},\"job\":{\"namespace\":\"etl\",\"name\":\"j\"}}\n",
+            "{broken\n",
+        );
+        let case = crate::testing::check_config(
+            &[("ol.ndjson", ol)],
+            "[[source]]\nname = \"lineage\"\nformat = \"openlineage\"\npaths = [\"ol.ndjson\"]\n",
+        );
+        let report = Report {
+            config_path: "trailbook.toml",
+            ingest: &case.loaded.ingest,
+            model: &case.loaded.model,
+            findings: &case.findings,
+            packs: vec!["baseline".into()],
+            evidence_limit: 20,
+        };
+        let text = render(&report);
+        assert!(
+            text.contains(
+                "read 3 records from 1 source (1 file): 1 events, 1 quarantined, 1 folded into other events; findings:"
+            ),
+            "{text}"
+        );
+        assert!(!text.contains("does not balance"), "{text}");
+    }
 }

@@ -40,6 +40,8 @@ struct Page {
     name: String,
     version: String,
     unresolved: bool,
+    /// Other ids joined to this one by `[[link]] same`.
+    aliases: Vec<String>,
     references: Vec<EventRow>,
     reference_count: usize,
     registration: Option<EventRow>,
@@ -395,6 +397,9 @@ fn page(
                 .to_string()
         }),
         unresolved: ent.is_none_or(|e| e.unresolved),
+        aliases: ent.map_or_else(Vec::new, |e| {
+            e.aliases.iter().map(|a| a.to_string()).collect()
+        }),
         references,
         reference_count,
         registration: reg.map(|i| EventRow::new(cx, i)),

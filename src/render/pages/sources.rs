@@ -1,5 +1,6 @@
 //! `sources.html` (and `sources-N.html` for quarantine lists beyond 1000 lines): every input
-//! source with its files and their SHA-256, the line balance `lines = events + quarantined`, the
+//! source with its files and their SHA-256, the balance `lines = events + quarantined` (for
+//! foreign formats `records = events + quarantined + folded`, `folded` shown when not zero), the
 //! time span of its events, its hash-chain status (every break, gap and repeat with the expected
 //! and found value), its chain head; duplicate ids and correction problems; events after the
 //! as-of time; and the quarantined lines with their location and reason.
@@ -37,26 +38,54 @@ struct Summary {
     corrections: Vec<CorrectionRow>,
     corrections_total: usize,
     superseded: usize,
+    /// `[[link]]` entries and what they did.
+    links: Vec<LinkRow>,
 }
 
-/// Lines read, events, quarantined, and whether they balance.
+/// Lines (native format) or records (foreign formats) read, events, quarantined, folded, and
+/// whether they balance.
 #[derive(Serialize)]
 struct Counts {
+    /// `lines`, `records`, or `lines and records` (totals over both kinds of source).
+    unit: &'static str,
     lines: u64,
     events: u64,
     quarantined: u64,
+    folded: u64,
     balanced: bool,
 }
 
 impl Counts {
-    fn new(lines: u64, events: u64, quarantined: u64) -> Counts {
+    fn new(unit: &'static str, lines: u64, events: u64, quarantined: u64, folded: u64) -> Counts {
         Counts {
+            unit,
             lines,
             events,
             quarantined,
-            balanced: lines == events + quarantined,
+            folded,
+            balanced: lines == events + quarantined + folded,
         }
     }
+}
+
+/// What a native source reads is lines; a foreign format's adapter reads records.
+fn unit_of(format: &str) -> &'static str {
+    if format == "trailbook-jsonl" {
+        "lines"
+    } else {
+        "records"
+    }
+}
+
+#[derive(Serialize)]
+struct LinkRow {
+    index: usize,
+    line: usize,
+    name: String,
+    matched: usize,
+    stated: usize,
+    /// LINK-01 (c) when not empty.
+    problems: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -294,7 +323,13 @@ fn summary(cx: &Cx<'_>) -> Summary {
                 name: s.name.clone(),
                 format: s.format.clone(),
                 chain_mode: s.chain_mode.as_str().to_string(),
-                counts: Counts::new(s.lines, s.events, s.quarantined),
+                counts: Counts::new(
+                    unit_of(&s.format),
+                    s.lines,
+                    s.events,
+                    s.quarantined,
+                    s.folded,
+                ),
                 files: s
                     .files
                     .iter()
@@ -304,7 +339,13 @@ fn summary(cx: &Cx<'_>) -> Summary {
                             path: f.path.clone(),
                             sha256: f.sha256.clone(),
                             bytes: f.bytes,
-                            counts: Counts::new(f.lines, f.events, f.quarantined),
+                            counts: Counts::new(
+                                unit_of(&s.format),
+                                f.lines,
+                                f.events,
+                                f.quarantined,
+                                f.folded,
+                            ),
                         }
                     })
                     .collect(),
@@ -355,8 +396,26 @@ fn summary(cx: &Cx<'_>) -> Summary {
         .collect();
     let events: u64 = ingest.sources.iter().map(|s| s.events).sum();
     let quarantined: u64 = ingest.sources.iter().map(|s| s.quarantined).sum();
+    let units: BTreeSet<&str> = ingest.sources.iter().map(|s| unit_of(&s.format)).collect();
+    let unit = match units.len() {
+        0 | 1 => units.into_iter().next().unwrap_or("lines"),
+        _ => "lines and records",
+    };
+    let links = ingest
+        .links
+        .iter()
+        .map(|l| LinkRow {
+            index: l.index,
+            line: l.line,
+            name: l.name.clone(),
+            matched: l.matched,
+            stated: l.stated,
+            problems: l.problems.iter().map(|p| clip(p, MAX_REASON)).collect(),
+        })
+        .collect();
     Summary {
-        totals: Counts::new(ingest.lines(), events, quarantined),
+        links,
+        totals: Counts::new(unit, ingest.lines(), events, quarantined, ingest.folded()),
         in_view: model.in_view,
         after_view: model.events.len() - model.in_view,
         sources,
@@ -411,7 +470,7 @@ mod tests {
         );
         assert!(html.contains("invalid JSON"), "reason shown");
         // 3 lines = 2 events + 1 quarantined, shown as such.
-        assert!(html.contains("3 = 2 + 1"), "{html}");
+        assert!(html.contains("3 lines = 2 + 1"), "{html}");
         // The chain is intact (the bad line carries no prev, but the source is `required`).
         assert!(html.contains("2026-01-01T00:00:00Z"), "time span shown");
         assert!(!html.contains("<script>alert"), "log bytes are escaped");
@@ -450,5 +509,23 @@ mod tests {
         assert!(second.contains("main.jsonl:1003:"), "{second}");
         assert!(!second.contains("main.jsonl:1002:"));
         assert!(first.contains("main.jsonl:1002:"));
+    }
+
+    #[test]
+    fn foreign_sources_show_records_folded_and_joins() {
+        let ol = concat!(
+            "{\"eventType\":\"START\",\"eventTime\":\"2026-01-01T00:00:00Z\",\"run\":{\"runId\":\"r1\"},\"job\":{\"namespace\":\"etl\",\"name\":\"j\"}}\n",
+            "{\"eventType\":\"COMPLETE\",\"eventTime\":\"2026-01-01T01:00:00Z\",\"run\":{\"runId\":\"r1\"},\"job\":{\"namespace\":\"etl\",\"name\":\"j\"}}\n",
+        );
+        let case = crate::testing::check_config(
+            &[("ol.ndjson", ol)],
+            "[[source]]\nname = \"lineage\"\nformat = \"openlineage\"\npaths = [\"ol.ndjson\"]\n\n[[link]]\nsame = [\"run:r1\", \"run:legacy-r1\"]\n",
+        );
+        let pages = case.site();
+        let html = page(&pages, "sources.html");
+        assert!(html.contains("2 records = 1 + 0 + 1 folded"), "{html}");
+        assert!(!html.contains("does not balance"), "{html}");
+        assert!(html.contains("Joins across sources"), "{html}");
+        assert!(html.contains("no event names `run:legacy-r1`"), "{html}");
     }
 }

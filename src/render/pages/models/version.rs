@@ -56,6 +56,8 @@ struct Page {
     model_href: String,
     version: String,
     unresolved: bool,
+    /// Other ids joined to this one by `[[link]] same`.
+    aliases: Vec<String>,
     references: Vec<EventRow>,
     reference_count: usize,
     status: Status,
@@ -478,6 +480,9 @@ pub fn write(
         model_href: links::href(&model_node).unwrap_or_default(),
         version: version.to_string(),
         unresolved,
+        aliases: ent.map_or_else(Vec::new, |e| {
+            e.aliases.iter().map(|a| a.to_string()).collect()
+        }),
         references,
         reference_count,
         status: status(cx, facts, node.id(), &ev),
