@@ -909,10 +909,10 @@ mod tests {
 
     #[test]
     fn duplicate_sources_and_unsupported_formats_are_errors() {
-        let text = format!("{OK}{}", OK.replace("trailbook-jsonl", "model-card"));
+        let text = format!("{OK}{}", OK.replace("trailbook-jsonl", "prov-json"));
         let p = problems(&text).join("\n");
         assert!(
-            p.contains("format `model-card` is not supported by this version"),
+            p.contains("unknown format `prov-json`; supported: trailbook-jsonl, openlineage"),
             "{p}"
         );
         let p = problems(&format!("{OK}{OK}")).join("\n");

@@ -166,6 +166,7 @@ pub fn run_format<T: AsRef<[u8]>>(format: &str, files: &[(&str, T)]) -> Vec<File
         chain: crate::config::ChainMode::None,
         anchor: None,
         first_seq: 1,
+        map: Default::default(),
     };
     let cx = adapter::Cx {
         source: 0,
