@@ -13,6 +13,7 @@ pub mod graph;
 pub mod ingest;
 pub mod init;
 pub mod model;
+pub mod privacy;
 pub mod render;
 pub mod report;
 pub mod seal;

@@ -4,6 +4,7 @@
 //! (`schema`); only then is the file deserialized into the typed structs below. Paths in the
 //! config are relative to the config file's folder.
 
+pub mod privacy;
 pub mod schema;
 
 use std::collections::BTreeMap;
@@ -32,6 +33,10 @@ pub struct Config {
     pub sources: Vec<Source>,
     pub policy: Policy,
     pub retention: Retention,
+    /// `[privacy]`: redaction profiles and the pseudonym key (`privacy.rs`).
+    pub privacy: privacy::Privacy,
+    /// `[[audience]]`: the sites a build writes; empty means the defaults (`crate::privacy`).
+    pub audiences: Vec<privacy::AudienceConfig>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -439,6 +444,8 @@ const TOP: &[Field] = &[
             opt("assign", Ty::Tables(ASSIGN)),
         ]),
     ),
+    opt("privacy", Ty::Table(privacy::PRIVACY)),
+    opt("audience", Ty::Tables(privacy::AUDIENCE)),
 ];
 
 #[derive(Deserialize)]
@@ -451,6 +458,10 @@ struct RawConfig {
     policy: Policy,
     #[serde(default)]
     retention: Retention,
+    #[serde(default)]
+    privacy: privacy::Privacy,
+    #[serde(default)]
+    audience: Vec<privacy::AudienceConfig>,
 }
 
 /// All problems of one config file, rendered with file, line, column and a snippet.
@@ -529,6 +540,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         check_sources(doc.get_ref(), &mut problems);
         check_levels(doc.get_ref(), &mut problems);
         check_retention(doc.get_ref(), &mut problems);
+        privacy::check(doc.get_ref(), &mut problems);
     }
     if !problems.is_empty() {
         problems.sort_by_key(|p| (p.span.start, p.span.end));
@@ -547,6 +559,8 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         sources: raw.source,
         policy: raw.policy,
         retention: raw.retention,
+        privacy: raw.privacy,
+        audiences: raw.audience,
     })
 }
 
