@@ -514,6 +514,21 @@ fn no_planted_value_reaches_the_regulator_or_public_site_in_any_form() {
         let found = leaks(&root(&out, a));
         assert!(found.is_empty(), "{a} leaks:\n{found:#?}");
     }
+    // Data-subject requests (PRV-03) on the regulator's retention page: outcome and deadline,
+    // and the contested decision by its pseudonym.
+    let retention =
+        std::fs::read_to_string(root(&out, "regulator").join("v1/retention.html")).unwrap();
+    let row = retention
+        .split("<tr>")
+        .find(|r| r.contains("<code>DSR-1</code>"))
+        .expect("DSR-1 is listed");
+    assert!(row.contains("fulfilled"), "{row}");
+    assert!(
+        row.contains("2026-03-21T01:00:00Z"),
+        "due a month after receipt: {row}"
+    );
+    let pseudonym = trailbook::privacy::Key::new("t1", KEY.as_bytes()).token(&subject_id(1));
+    assert!(row.contains(&pseudonym), "{row}");
     // The secret is in no file of any audience, and not on stderr.
     for a in ["internal", "regulator", "public"] {
         for (path, bytes) in tree(&root(&out, a)) {

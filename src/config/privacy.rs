@@ -81,6 +81,11 @@ pub struct AudienceConfig {
 pub const ACTIONS: &[&str] = &["drop", "mask", "pseudonymize", "generalize"];
 /// The actions of an entity rule.
 pub const ENTITY_ACTIONS: &[&str] = &["pseudonymize", "mask"];
+/// The entity types whose ids an entity rule may replace: opaque names that may identify a
+/// person (a decision named after its applicant, a resource or document about one, an incident
+/// named after a complainant). Model versions, datasets, deployments, systems, runs and the
+/// rest have ids that pages rebuild from other fields.
+pub const ENTITY_TYPES: &[&str] = &["decision", "resource", "document", "incident"];
 /// What a profile does with detector matches.
 pub const DETECTED: &[&str] = &["pseudonymize", "mask", "keep"];
 /// The built-in profiles (`crate::privacy::profile`).
@@ -315,20 +320,31 @@ fn check_rule(
         (Some((path, pspan)), None) => {
             if let Err(e) = check_path(path) {
                 problem(out, pspan, e);
+            } else if matches!(path, "ts" | "recorded_ts")
+                && let Some(a) = action
+                && a != "generalize"
+            {
+                let span = r.get("action").map_or(pspan, Spanned::span);
+                problem(
+                    out,
+                    span,
+                    format!("`{path}` can only be generalized (to its UTC day), not `{a}`"),
+                );
             }
         }
         (None, Some((entity, espan))) => {
-            if crate::event::EntityType::parse(entity).is_none() {
-                let names: Vec<&str> = crate::event::EntityType::ALL
-                    .iter()
-                    .map(|t| t.as_str())
-                    .collect();
+            if !ENTITY_TYPES.contains(&entity) {
+                let why = if crate::event::EntityType::parse(entity).is_some() {
+                    "its ids are built from other fields (and name no person)"
+                } else {
+                    "it is not an entity type"
+                };
                 problem(
                     out,
                     espan,
                     format!(
-                        "`{entity}` is not an entity type; one of: {}",
-                        names.join(", ")
+                        "ids of `{entity}` cannot be replaced: {why}; entity rules take one of: {}",
+                        ENTITY_TYPES.join(", ")
                     ),
                 );
             } else if let Some(a) = action
@@ -419,6 +435,8 @@ rules = [{{ path = \"attrs.raw_extra.\\\"mlflow.user\\\"\", action = \"drop\" }}
 rules = [{{ path = \"subject.id\", action = \"mask\" }},\n\
  {{ path = \"attrs.model_version\", action = \"drop\" }},\n\
  {{ entity = \"person\", action = \"mask\" }},\n\
+ {{ entity = \"model_version\", action = \"mask\" }},\n\
+ {{ path = \"ts\", action = \"mask\" }},\n\
  {{ entity = \"decision\", action = \"drop\" }},\n\
  {{ path = \"attrs.x\", entity = \"decision\", action = \"mask\" }},\n\
  {{ path = \"attrs..x\", action = \"mask\" }},\n\
@@ -430,7 +448,7 @@ rules = [{{ path = \"subject.id\", action = \"mask\" }},\n\
         let joined = p.join("\n");
         for needle in [
             "unknown key `key_idd` in `privacy`; did you mean `key_id`?",
-            "`privacy.profile.p.rules[6].action` must be one of `drop`, `mask`, `pseudonymize`, `generalize`, found `hide`",
+            "`privacy.profile.p.rules[8].action` must be one of `drop`, `mask`, `pseudonymize`, `generalize`, found `hide`",
         ] {
             assert!(joined.contains(needle), "missing {needle:?} in:\n{joined}");
         }
@@ -445,16 +463,18 @@ rules = [{{ path = \"subject.id\", action = \"mask\" }},\n\
             "unknown profile `regulater`; did you mean `regulator`?",
             "`subject.id` cannot be redacted (entity ids: use `entity = \"TYPE\"`",
             "`attrs.model_version` is a reference to an entity",
-            "`person` is not an entity type",
+            "ids of `person` cannot be replaced: it is not an entity type",
             "entity ids can be pseudonymized or masked, not `drop`",
             "names either a `path` or an `entity`, not both",
             "`attrs..x` is not a field path: empty key",
             "audience name `a` is used twice",
             "audience `auditors` has no `profile` and no profile is named `auditors`",
+            "ids of `model_version` cannot be replaced: its ids are built from other fields",
+            "`ts` can only be generalized (to its UTC day), not `mask`",
         ] {
             assert!(joined.contains(needle), "missing {needle:?} in:\n{joined}");
         }
-        assert_eq!(p.len(), 10, "{joined}");
+        assert_eq!(p.len(), 12, "{joined}");
     }
 
     #[test]

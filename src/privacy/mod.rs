@@ -21,6 +21,8 @@ mod findings;
 pub mod key;
 pub mod profile;
 pub mod redact;
+#[cfg(test)]
+mod tests;
 pub mod text;
 
 use std::path::{Path, PathBuf};

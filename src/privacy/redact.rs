@@ -64,19 +64,23 @@ impl Ids {
     pub fn is_empty(&self) -> bool {
         self.types.is_empty()
     }
+
+    #[cfg(test)]
+    pub fn insert_for_test(&mut self, ty: EntityType, id: &str, replacement: &str) {
+        self.types.insert(ty, Action::Mask);
+        self.map
+            .insert((ty, id.to_string()), replacement.to_string());
+    }
 }
 
 /// The entity type of a plain id in a reference field (`EVENT-SCHEMA.md`), for fields that hold
-/// an id rather than a `TYPE:ID`.
+/// an id rather than a `TYPE:ID`, among the types an entity rule may replace
+/// (`config::privacy::ENTITY_TYPES`).
 fn plain_ref_type(path: &str) -> Option<EntityType> {
     Some(match path {
         "attrs.decision" => EntityType::Decision,
         "attrs.incident" => EntityType::Incident,
         "attrs.datasheet" => EntityType::Document,
-        "attrs.deployment" => EntityType::Deployment,
-        "attrs.model_version" => EntityType::ModelVersion,
-        "attrs.training_run" => EntityType::Run,
-        "attrs.datasets[].id" => EntityType::Dataset,
         _ => return None,
     })
 }
