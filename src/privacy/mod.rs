@@ -212,10 +212,13 @@ pub fn view(
     let skip = crate::checks::privacy::skip_fields_for(config)
         .map_err(|e| anyhow::anyhow!("{e}"))
         .context("`[policy.params.PRV-01] skip_fields`")?;
+    let mut timer = crate::cli::Timer::new();
     let ids = redact::entity_ids(&loaded.model, profile, key);
+    timer.lap("ids");
     let mut scrub = text::Scrubber::new(&detectors, profile.detected, key);
     redact::hidden_values(&loaded.model.events, profile, key, &ids, &mut scrub);
     scrub.seal();
+    timer.lap("hidden");
     let redactor = redact::Redactor {
         profile,
         key,
@@ -224,6 +227,7 @@ pub fn view(
         skip: &skip,
     };
     let events = redact::events(&redactor, &loaded.model);
+    timer.lap("events");
     let model = loaded
         .model
         .redacted(events, |n| ids.node(n), |t| scrub.scrub(t));

@@ -166,10 +166,15 @@ pub fn hidden_values(
     let parts: Vec<Vec<(String, String)>> = events
         .par_chunks(4096)
         .map(|chunk| {
+            // Distinct values only: a log repeats the same actors and references many times,
+            // and each replacement may cost an HMAC.
+            let mut seen: HashMap<(String, Action), ()> = HashMap::new();
             let mut out = Vec::new();
             for e in chunk {
                 let mut add = |action: Action, v: &str| {
-                    if let Some(r) = replacement(action, v, key) {
+                    if seen.insert((v.to_string(), action), ()).is_none()
+                        && let Some(r) = replacement(action, v, key)
+                    {
                         out.push((v.to_string(), r));
                     }
                 };
@@ -297,7 +302,7 @@ impl Redactor<'_> {
     /// An envelope string at `path`: its rule, else scrubbed. `None`: dropped.
     fn string(&self, path: &[Seg<'_>], v: &str) -> Option<String> {
         match self.profile.action(path) {
-            Some(a) => apply_string(a, v, self.key),
+            Some(a) => apply_string(a, v, self.key, Some(self.scrub)),
             None => Some(self.scrub_at(path, v)),
         }
     }
@@ -324,7 +329,7 @@ impl Redactor<'_> {
             }
         }
         if let Some(action) = self.profile.action(path) {
-            return apply(action, v, self.key);
+            return apply_with(action, v, self.key, Some(self.scrub));
         }
         Some(match v {
             Value::Object(m) => {
@@ -384,8 +389,13 @@ fn day(ts: jiff::Timestamp) -> jiff::Timestamp {
 }
 
 /// A rule's action on a string. `None`: dropped.
-fn apply_string(action: Action, v: &str, key: Option<&Key>) -> Option<String> {
-    match apply(action, &Value::String(v.to_string()), key)? {
+fn apply_string(
+    action: Action,
+    v: &str,
+    key: Option<&Key>,
+    known: Option<&Scrubber<'_>>,
+) -> Option<String> {
+    match apply_with(action, &Value::String(v.to_string()), key, known)? {
         Value::String(s) => Some(s),
         other => Some(other.to_string()),
     }
@@ -393,13 +403,29 @@ fn apply_string(action: Action, v: &str, key: Option<&Key>) -> Option<String> {
 
 /// A rule's action on a value (and everything under it). `None`: dropped.
 pub fn apply(action: Action, v: &Value, key: Option<&Key>) -> Option<Value> {
+    apply_with(action, v, key, None)
+}
+
+/// [`apply`], taking pseudonyms already computed from `known` (the text dictionary).
+fn apply_with(
+    action: Action,
+    v: &Value,
+    key: Option<&Key>,
+    known: Option<&Scrubber<'_>>,
+) -> Option<Value> {
+    let token = |k: &Key, s: &str| -> String {
+        match known.and_then(|d| d.get(s)) {
+            Some(t) if t.starts_with("hmac:") => t.to_string(),
+            _ => k.token(s),
+        }
+    };
     Some(match action {
         Action::Drop => return None,
         Action::Mask => Value::String(MASK.into()),
         Action::Pseudonymize => map_leaves(v, &|leaf| match (leaf, key) {
             (Value::Null, _) => Value::Null,
-            (Value::String(s), Some(k)) => Value::String(k.token(s)),
-            (other, Some(k)) => Value::String(k.token(&other.to_string())),
+            (Value::String(s), Some(k)) => Value::String(token(k, s)),
+            (other, Some(k)) => Value::String(token(k, &other.to_string())),
             (_, None) => Value::String(MASK.into()),
         }),
         Action::Generalize => map_leaves(v, &|leaf| match leaf {

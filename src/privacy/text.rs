@@ -31,6 +31,10 @@ pub struct Scrubber<'a> {
     dict: HashMap<String, String>,
     long: Vec<(String, String)>,
     max_len: usize,
+    /// The byte lengths of the dictionary's values, and their first bytes: most places in a
+    /// text are then rejected without hashing anything.
+    lengths: Vec<bool>,
+    first: Vec<bool>,
     detectors: Option<&'a Detectors>,
     detected: Option<Detected>,
     key: Option<&'a Key>,
@@ -59,6 +63,12 @@ impl<'a> Scrubber<'a> {
             return;
         }
         self.max_len = self.max_len.max(value.len());
+        if self.lengths.is_empty() {
+            self.lengths = vec![false; MAX_PROBE + 1];
+            self.first = vec![false; 256];
+        }
+        self.lengths[value.len()] = true;
+        self.first[usize::from(value.as_bytes()[0])] = true;
         self.dict
             .entry(value.to_string())
             .or_insert_with(|| replacement.to_string());
@@ -127,25 +137,30 @@ impl<'a> Scrubber<'a> {
         let is_word = |i: usize| i < n && word(chars[i].1);
         let starts = |i: usize| i == 0 || !is_word(i - 1) || !is_word(i);
         let ends = |j: usize| j == n || !is_word(j) || !is_word(j - 1);
+        let bytes = text.as_bytes();
         let mut out = String::with_capacity(text.len());
         let mut i = 0;
         while i < n {
             let mut hit = None;
-            if starts(i) {
-                // Longest candidate first.
+            let a = at(i);
+            if starts(i) && self.first[usize::from(bytes[a])] {
+                // Longest candidate first: from the farthest end in reach back to i + 1, trying
+                // only lengths some value has.
                 let mut j = i + 1;
-                let mut candidates = Vec::new();
-                while j <= n && at(j) - at(i) <= self.max_len {
-                    if ends(j) {
-                        candidates.push(j);
-                    }
+                while j < n && at(j + 1) - a <= self.max_len {
                     j += 1;
                 }
-                for &j in candidates.iter().rev() {
-                    if let Some(r) = self.dict.get(&text[at(i)..at(j)]) {
+                while j > i {
+                    let len = at(j) - a;
+                    if len <= self.max_len
+                        && self.lengths[len]
+                        && ends(j)
+                        && let Some(r) = self.dict.get(&text[a..at(j)])
+                    {
                         hit = Some((j, r));
                         break;
                     }
+                    j -= 1;
                 }
             }
             match hit {
