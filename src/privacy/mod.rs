@@ -181,7 +181,18 @@ pub fn plan(config: &Config, out: Option<&Path>, only: Option<&str>) -> anyhow::
                 drill_down,
             }
         })
-        .collect();
+        .collect::<Vec<Audience>>();
+    // Each root holds one audience's version chain and log: two audiences must not share one.
+    for (i, a) in audiences.iter().enumerate() {
+        if let Some(b) = audiences[..i].iter().find(|b| b.root == a.root) {
+            bail!(
+                "audiences `{}` and `{}` would write the same site root `{}`; give each its own `out`",
+                b.name,
+                a.name,
+                a.root.display()
+            );
+        }
+    }
     Ok(Plan {
         audiences,
         notices,

@@ -433,6 +433,17 @@ fn plans_name_roots_and_need_keys() {
     assert_eq!(names, ["internal", "public"]);
     assert_eq!(p.audiences[1].root, Path::new("/srv/out/public"));
     assert!(p.notices[0].contains("`regulator`"), "{:?}", p.notices);
+    let same = format!(
+        "{defaults}[[audience]]\nname = \"a\"\nprofile = \"public\"\nout = \"x\"\n\
+         [[audience]]\nname = \"b\"\nprofile = \"internal\"\nout = \"./x/../x\"\n\
+         [[audience]]\nname = \"c\"\nprofile = \"internal\"\nout = \"x\"\n"
+    );
+    let c2 = crate::config::parse(&same, &config.path).unwrap();
+    let err = plan(&c2, None, None).unwrap_err();
+    assert!(
+        format!("{err:#}").contains("audiences `a` and `c` would write the same site root"),
+        "{err:#}"
+    );
     let err = plan(&c, None, Some("nobody")).unwrap_err();
     assert_eq!(
         format!("{err:#}"),
