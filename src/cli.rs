@@ -56,9 +56,15 @@ enum Command {
     Build {
         #[arg(short, long, default_value = "trailbook.toml")]
         config: PathBuf,
-        /// The site root (default: `site/internal` beside the config file).
+        /// The site root when one audience is built; the folder of one root per audience
+        /// (`DIR/NAME`) when several are (default: each audience's `out`, else `site/NAME`
+        /// beside the config file).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Build only this audience (default: every configured audience, else `internal`,
+        /// `regulator` and `public`).
+        #[arg(long)]
+        audience: Option<String>,
         /// The report's as-of time (RFC 3339); default: `[report] as_of`, SOURCE_DATE_EPOCH, else the latest event.
         #[arg(long, value_parser = parse_time)]
         as_of: Option<Timestamp>,
@@ -295,47 +301,83 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Build {
             config,
             out,
+            audience,
             as_of,
             templates,
         } => {
+            // The audiences and their key first: a missing key stops the build before any work.
+            let plan =
+                crate::privacy::plan(&config::load(&config)?, out.as_deref(), audience.as_deref())?;
+            for notice in &plan.notices {
+                eprintln!("notice: {notice}");
+            }
             let mut loaded = load(&config, as_of)?;
-            let root = out.unwrap_or_else(|| loaded.config.dir.join("site/internal"));
-            // LOG-03 compares what this build reads with what the last version read.
-            loaded.ingest.previous_lock = crate::render::publish::versions(&root)
-                .ok()
-                .and_then(|v| v.last().copied())
-                .map(|v| crate::seal::lock::read(&root.join(format!("v{v}/inputs.lock"))))
-                .transpose()?
-                .flatten();
+            // LOG-03 compares what this build reads with what the last version of the first
+            // audience's site read (every audience of a build reads the same inputs).
+            if let Some(root) = plan.audiences.first().map(|a| &a.root) {
+                loaded.ingest.previous_lock = crate::render::publish::versions(root)
+                    .ok()
+                    .and_then(|v| v.last().copied())
+                    .map(|v| crate::seal::lock::read(&root.join(format!("v{v}/inputs.lock"))))
+                    .transpose()?
+                    .flatten();
+            }
             let mut timer = Timer::new();
             let findings =
                 checks::run(&loaded.model, &loaded.graph, &loaded.config, &loaded.ingest);
             timer.lap("checks");
             let packs = enabled_packs(&loaded.config);
-            let input = crate::render::Input {
-                config: &loaded.config,
-                ingest: &loaded.ingest,
-                model: &loaded.model,
-                graph: &loaded.graph,
-                findings: &findings,
-                packs: &packs,
-            };
-            let built = crate::render::write_site(&input, &root, "internal", templates.as_deref())?;
-            timer.lap("render");
             let report = Report {
                 config_path: &config.to_string_lossy(),
                 ingest: &loaded.ingest,
                 model: &loaded.model,
                 findings: &findings,
-                packs,
+                packs: packs.clone(),
                 evidence_limit: loaded.config.policy.evidence_limit,
             };
             eprintln!("{}", report.counts_line());
-            eprintln!(
-                "wrote version v{} of the site: open `{}`",
-                built.version,
-                built.dir.join("index.html").display()
-            );
+            for audience in &plan.audiences {
+                let view = audience
+                    .redacts()
+                    .then(|| crate::privacy::view(&loaded, &findings, audience, plan.key.as_ref()))
+                    .transpose()
+                    .with_context(|| format!("audience `{}`", audience.name))?;
+                timer.lap("redact");
+                let input = match &view {
+                    Some(v) => crate::render::Input {
+                        config: &loaded.config,
+                        ingest: &v.ingest,
+                        model: &v.model,
+                        graph: &v.graph,
+                        findings: &v.findings,
+                        packs: &packs,
+                        exposure: audience.exposure(),
+                    },
+                    None => crate::render::Input {
+                        config: &loaded.config,
+                        ingest: &loaded.ingest,
+                        model: &loaded.model,
+                        graph: &loaded.graph,
+                        findings: &findings,
+                        packs: &packs,
+                        exposure: audience.exposure(),
+                    },
+                };
+                let built = crate::render::write_site(
+                    &input,
+                    &audience.root,
+                    &audience.name,
+                    templates.as_deref(),
+                )
+                .with_context(|| format!("audience `{}`", audience.name))?;
+                timer.lap("render");
+                eprintln!(
+                    "wrote version v{} of the site for audience `{}`: open `{}`",
+                    built.version,
+                    audience.name,
+                    built.dir.join("index.html").display()
+                );
+            }
             Ok(exit_code(&findings))
         }
         Command::Verify {

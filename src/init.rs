@@ -29,6 +29,12 @@ packs = ["baseline"]
 
 # [policy.params.LOG-04]          # rule parameters; `trailbook explain LOG-04` lists them
 # max_gap = "1 h"
+
+# Audiences (README, "Privacy and audiences"): `trailbook build` writes site/internal and
+# site/public; the `regulator` site (people's identifiers pseudonymised) needs a key:
+# [privacy]
+# key_env = "TRAILBOOK_PSEUDONYM_KEY"   # a secret of 16 bytes or more; never written anywhere
+# key_id = "k2026"                      # shown in every pseudonym: hmac:k2026:…
 "#;
 
 /// The events of the starter log; `seq` and `prev` are added when it is written.

@@ -14,6 +14,7 @@ pub mod ingest;
 pub mod init;
 pub mod link;
 pub mod model;
+pub mod privacy;
 pub mod render;
 pub mod report;
 pub mod seal;

@@ -276,6 +276,62 @@ impl Model {
         })
     }
 
+    /// The same model over redacted events (`crate::privacy`): `events` replace this model's
+    /// one for one (same order, same event ids), entity keys go through `node` (entities whose
+    /// keys meet are merged), and correction messages through `text`.
+    pub fn redacted(
+        &self,
+        events: Vec<Event>,
+        node: impl Fn(&NodeId) -> NodeId,
+        text: impl Fn(&str) -> String,
+    ) -> Model {
+        assert_eq!(
+            events.len(),
+            self.events.len(),
+            "one redacted event per event"
+        );
+        let mut entities: BTreeMap<NodeId, Entity> = BTreeMap::new();
+        for (key, ent) in &self.entities {
+            let key = node(key);
+            match entities.get_mut(&key) {
+                Some(into) => {
+                    for (a, b) in [
+                        (&mut into.registered, &ent.registered),
+                        (&mut into.timeline, &ent.timeline),
+                    ] {
+                        a.extend_from_slice(b);
+                        a.sort_unstable();
+                        a.dedup();
+                    }
+                    into.unresolved &= ent.unresolved;
+                }
+                None => {
+                    let mut ent = ent.clone();
+                    ent.node = key.clone();
+                    entities.insert(key, ent);
+                }
+            }
+        }
+        Model {
+            as_of: self.as_of,
+            as_of_source: self.as_of_source,
+            events,
+            in_view: self.in_view,
+            superseded_by: self.superseded_by.clone(),
+            duplicates: self.duplicates.clone(),
+            corrections: self
+                .corrections
+                .iter()
+                .map(|c| CorrectionIssue {
+                    message: text(&c.message),
+                    ..c.clone()
+                })
+                .collect(),
+            entities,
+            by_id: self.by_id.clone(),
+        }
+    }
+
     fn apply_corrections(&mut self) {
         let n = self.in_view;
         let mut target_of: Vec<Option<u32>> = vec![None; n];

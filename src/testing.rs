@@ -60,6 +60,16 @@ impl Case {
             graph: &self.loaded.graph,
             findings: &self.findings,
             packs: &packs,
+            exposure: if audience == "public" {
+                crate::render::Exposure {
+                    drill_down: false,
+                    k: 10,
+                    original_lines: false,
+                    redactions: Vec::new(),
+                }
+            } else {
+                crate::render::Exposure::internal()
+            },
         };
         let mut cx = crate::render::Cx::new(&input, version, audience, previous, None)
             .expect("templates parse");

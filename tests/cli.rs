@@ -685,6 +685,8 @@ fn build(config: &Path, out: &Path, env: &[(&str, &str)]) -> Output {
         config.to_str().unwrap(),
         "--out",
         out.to_str().unwrap(),
+        "--audience",
+        "internal",
     ]);
     for (k, v) in env {
         c.env(k, v);
@@ -986,6 +988,7 @@ fn a_build_that_cannot_run_publishes_nothing() {
             "--out",
         ])
         .arg(&site)
+        .args(["--audience", "internal"])
         .arg("--templates")
         .arg(dir.path().join("no-such-folder"))
         .output()
@@ -1013,6 +1016,7 @@ fn a_template_folder_overrides_one_page() {
             "--out",
         ])
         .arg(&site)
+        .args(["--audience", "internal"])
         .arg("--templates")
         .arg(dir.path().join("tpl"))
         .output()

@@ -25,7 +25,7 @@ mod link;
 mod log;
 pub mod matrix;
 mod models;
-mod privacy;
+pub mod privacy;
 pub(crate) mod retention;
 pub mod waivers;
 

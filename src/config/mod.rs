@@ -5,6 +5,7 @@
 //! config are relative to the config file's folder.
 
 pub mod joins;
+pub mod privacy;
 pub mod schema;
 
 use std::collections::BTreeMap;
@@ -34,6 +35,10 @@ pub struct Config {
     pub sources: Vec<Source>,
     pub policy: Policy,
     pub retention: Retention,
+    /// `[privacy]`: redaction profiles and the pseudonym key (`privacy.rs`).
+    pub privacy: privacy::Privacy,
+    /// `[[audience]]`: the sites a build writes; empty means the defaults (`crate::privacy`).
+    pub audiences: Vec<privacy::AudienceConfig>,
     /// `[[link]]` joins across sources (`SOURCES.md`, "Linking sources"), in file order.
     pub links: Vec<Link>,
     /// `[signing]`: absent → versions are sealed but unsigned.
@@ -556,6 +561,8 @@ const TOP: &[Field] = &[
             opt("origin", Ty::Checked(check_origin)),
         ]),
     ),
+    opt("privacy", Ty::Table(privacy::PRIVACY)),
+    opt("audience", Ty::Tables(privacy::AUDIENCE)),
 ];
 
 fn check_identity(s: &str) -> Result<(), String> {
@@ -613,6 +620,10 @@ struct RawConfig {
     retention: Retention,
     #[serde(default)]
     signing: Option<Signing>,
+    #[serde(default)]
+    privacy: privacy::Privacy,
+    #[serde(default)]
+    audience: Vec<privacy::AudienceConfig>,
 }
 
 /// All problems of one config file, rendered with file, line, column and a snippet.
@@ -692,6 +703,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         check_levels(doc.get_ref(), &mut problems);
         check_retention(doc.get_ref(), &mut problems);
         check_links(doc.get_ref(), &mut problems);
+        privacy::check(doc.get_ref(), &mut problems);
     }
     if !problems.is_empty() {
         problems.sort_by_key(|p| (p.span.start, p.span.end));
@@ -721,6 +733,8 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         retention: raw.retention,
         signing: raw.signing,
         links,
+        privacy: raw.privacy,
+        audiences: raw.audience,
     })
 }
 

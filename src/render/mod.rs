@@ -43,6 +43,65 @@ pub struct Input<'a> {
     pub findings: &'a Findings,
     /// The enabled packs, in catalogue order.
     pub packs: &'a [String],
+    /// What the audience may see beyond the (already redacted) data above.
+    pub exposure: Exposure,
+}
+
+/// What an audience may see beyond its data, which `crate::privacy` has already redacted
+/// (`SITE.md`, "Audiences").
+#[derive(Clone, Debug)]
+pub struct Exposure {
+    /// Event-level drill-down: `events/`, the decision, access and request lists. Without it no
+    /// event page is written and no page links to one.
+    pub drill_down: bool,
+    /// Counts of records from 1 to `k - 1` are shown as "< k"; 0: every count is shown.
+    pub k: u64,
+    /// Event pages may show input lines byte for byte; otherwise they show the redacted event.
+    pub original_lines: bool,
+    /// What the audience's profile redacts, one line each (the methodology page lists them).
+    pub redactions: Vec<String>,
+}
+
+impl Exposure {
+    /// Everything: the internal audience.
+    pub fn internal() -> Exposure {
+        Exposure {
+            drill_down: true,
+            k: 0,
+            original_lines: true,
+            redactions: Vec::new(),
+        }
+    }
+
+    /// Whether a count of `n` records is too small to show.
+    pub fn suppressed(&self, n: u64) -> bool {
+        n > 0 && n < self.k
+    }
+
+    /// A count as pages show it: the number, or `< k` when it is suppressed.
+    pub fn count(&self, n: u64) -> Count {
+        if self.suppressed(n) {
+            Count::Below(self.k)
+        } else {
+            Count::Shown(n)
+        }
+    }
+}
+
+/// A count of records, or the bound below which it is suppressed (`< k`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Count {
+    Shown(u64),
+    Below(u64),
+}
+
+impl Serialize for Count {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Count::Shown(n) => s.serialize_u64(*n),
+            Count::Below(k) => s.serialize_str(&format!("< {k}")),
+        }
+    }
 }
 
 /// What the previous version of the same site root said (for `diff.html` and first-seen
@@ -124,6 +183,8 @@ struct SiteHeader<'a> {
     version: u32,
     as_of: String,
     audience: &'a str,
+    /// Counts of records below this are suppressed (`|count(site.k)`); 0: none are.
+    k: u64,
     base: String,
     path: &'a str,
     nav: Vec<Nav>,
@@ -220,6 +281,7 @@ impl<'a> Cx<'a> {
             version: self.version,
             as_of: self.as_of(),
             audience: &self.audience,
+            k: self.input.exposure.k,
             base,
             path,
             nav,
@@ -394,6 +456,15 @@ fn environment(dir: Option<&Path>) -> anyhow::Result<Environment<'static>> {
     // escaping them made event pages a quarter larger.
     env.add_filter("text", |s: String| Value::from_safe_string(esc_text(&s)));
     env.add_filter("num", |n: i64| crate::render::links::thousands(n));
+    // A count of records about people (decisions, oversight, accesses, requests): shown as
+    // `< k` from 1 to k - 1 in audiences that suppress small counts (`site.k`).
+    env.add_filter("count", |n: i64, k: i64| {
+        if k > 1 && n > 0 && n < k {
+            format!("< {k}")
+        } else {
+            crate::render::links::thousands(n)
+        }
+    });
     Ok(env)
 }
 
@@ -405,6 +476,9 @@ pub fn render(cx: &Cx<'_>) -> anyhow::Result<Pages> {
         pages.add(*path, bytes.to_vec());
     }
     pages::all(cx, &mut pages)?;
+    if !cx.input.exposure.drill_down {
+        unlink_events(&mut pages);
+    }
     for (path, bytes) in &pages.files {
         if path.ends_with(".html") && bytes.len() > MAX_PAGE_BYTES {
             anyhow::bail!(
@@ -414,6 +488,27 @@ pub fn render(cx: &Cx<'_>) -> anyhow::Result<Pages> {
         }
     }
     Ok(pages)
+}
+
+/// Without drill-down there are no event pages: links to them become their text. Pages build
+/// links from `links::event_href` in many places; removing them here, after rendering, is one
+/// rule for all of them (and a test checks that no `events/` link is left).
+fn unlink_events(pages: &mut Pages) {
+    static LINK: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r#"<a href="(?:\.\./)*events/[^"]*"[^>]*>((?s:.*?))</a>"#)
+            .expect("static regex")
+    });
+    for (path, bytes) in pages.files.iter_mut() {
+        if !path.ends_with(".html") {
+            continue;
+        }
+        let Ok(text) = std::str::from_utf8(bytes) else {
+            continue;
+        };
+        if let std::borrow::Cow::Owned(t) = LINK.replace_all(text, "$1") {
+            *bytes = t.into_bytes();
+        }
+    }
 }
 
 /// What [`write_site`] published.

@@ -641,12 +641,25 @@ fn reference_fields(kind: &str) -> &'static [&'static str] {
     }
 }
 
-fn reference_field(kind: &str, path: &str) -> bool {
+/// Whether a concrete path is a reference field of some kind and means nothing else in the
+/// schema (`attrs.decision`, `attrs.target`, `attrs.version` and `attrs.model` also name plain
+/// values of other kinds, so they are not reported).
+pub fn is_reference_path(path: &str) -> bool {
+    const AMBIGUOUS: &[&str] = &["attrs.decision", "attrs.target"];
+    !AMBIGUOUS.contains(&path)
+        && crate::event::KINDS
+            .iter()
+            .any(|k| reference_fields(k.name).contains(&path))
+}
+
+/// Whether `path` is a reference field of events of `kind` (concrete path, as [`fmt_path`]
+/// writes it), `attrs.model` and `attrs.version` included.
+pub fn reference_field(kind: &str, path: &str) -> bool {
     matches!(path, "attrs.model" | "attrs.version") || reference_fields(kind).contains(&path)
 }
 
 /// A node id `TYPE:ID` of an entity type.
-fn is_node_id(s: &str) -> bool {
+pub fn is_node_id(s: &str) -> bool {
     s.split_once(':')
         .is_some_and(|(ty, id)| !id.is_empty() && EntityType::parse(ty).is_some())
 }
@@ -662,12 +675,14 @@ pub fn is_sha256(s: &str) -> bool {
 
 // --- the walk over one event -----------------------------------------------------------------
 
-/// A detector hit in one event: the concrete path, the detector and how many matches.
+/// A detector hit in one event: the concrete path, the detector, how many matches and the
+/// distinct values matched (in first-seen order; PRV-01 shows them in the internal audience).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Hit {
     pub path: String,
     pub detector: u16,
     pub matches: u32,
+    pub values: Vec<String>,
 }
 
 /// Scans events; one per worker thread (it keeps its buffers between events).
@@ -907,10 +922,18 @@ impl<'s> Walker<'s> {
         if self.exempt_early(s, &profile) {
             return;
         }
-        let mut found: Vec<(u16, u32)> = Vec::new();
-        let mut count = |d: u16, _| match found.iter_mut().find(|(x, _)| *x == d) {
-            Some((_, n)) => *n += 1,
-            None => found.push((d, 1)),
+        let mut found: Vec<(u16, u32, Vec<String>)> = Vec::new();
+        let mut count = |d: u16, r: Range<usize>| {
+            let value = &s[r];
+            match found.iter_mut().find(|(x, _, _)| *x == d) {
+                Some((_, n, values)) => {
+                    *n += 1;
+                    if !values.iter().any(|v| v == value) {
+                        values.push(value.to_string());
+                    }
+                }
+                None => found.push((d, 1, vec![value.to_string()])),
+            }
         };
         if self.full {
             self.detectors.scan(s, &mut count);
@@ -934,17 +957,25 @@ impl<'s> Walker<'s> {
         if reference_field(&self.kind, &path) {
             return;
         }
-        for (detector, n) in found {
+        for (detector, n, values) in found {
             match self
                 .hits
                 .iter_mut()
                 .find(|h| h.detector == detector && h.path == path)
             {
-                Some(h) => h.matches += n,
+                Some(h) => {
+                    h.matches += n;
+                    for v in values {
+                        if !h.values.contains(&v) {
+                            h.values.push(v);
+                        }
+                    }
+                }
                 None => self.hits.push(Hit {
                     path: path.clone(),
                     detector,
                     matches: n,
+                    values,
                 }),
             }
         }

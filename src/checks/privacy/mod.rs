@@ -26,7 +26,10 @@ use super::catalogue::{ParamKind, param};
 use super::{Cx, Draft, Level, Outcome, Rule, RuleMeta};
 use crate::config::Config;
 use crate::time;
-pub use detect::{Detectors, PathPattern, Seg};
+pub use detect::{
+    DEFAULT_NATIONAL_ID, Detectors, PathPattern, Seg, fmt_path, is_node_id, is_reference_path,
+    is_sha256, reference_field,
+};
 #[allow(unused_imports)]
 pub use leaks::{Form, Hidden, Leak, leak_drafts, scan_output};
 
@@ -72,11 +75,40 @@ pub fn default_audiences() -> Vec<AudienceProfile> {
     ]
 }
 
-/// The audiences of a run: the `[[audience]]` entries with `[privacy] drop`/`pseudonymize`, or
-/// the defaults without any. Configuration has neither table yet, so this is the defaults; the
-/// issue that adds them builds the profiles here.
-pub fn audiences(_config: &Config) -> Vec<AudienceProfile> {
-    default_audiences()
+/// The audiences of a run: the `[[audience]]` entries, or the defaults without any, each with
+/// the paths its profile drops, masks or pseudonymises (`crate::privacy::profile`; a generalised
+/// field is still shown, and detector matches scrubbed from text are a safety net, not a
+/// declared redaction). A default audience counts even when a build leaves it out for want of a
+/// key.
+pub fn audiences(config: &Config) -> Vec<AudienceProfile> {
+    let entries: Vec<(String, String, Option<bool>)> = if config.audiences.is_empty() {
+        crate::privacy::DEFAULT_AUDIENCES
+            .iter()
+            .map(|n| (n.to_string(), n.to_string(), None))
+            .collect()
+    } else {
+        config
+            .audiences
+            .iter()
+            .map(|a| {
+                (
+                    a.name.clone(),
+                    a.profile.clone().unwrap_or_else(|| a.name.clone()),
+                    a.drill_down,
+                )
+            })
+            .collect()
+    };
+    entries
+        .into_iter()
+        .map(|(name, profile, drill_down)| AudienceProfile {
+            drill_down: drill_down.unwrap_or(name != "public"),
+            redacts: crate::privacy::Profile::resolve(config, &profile)
+                .map(|p| p.redacting_patterns())
+                .unwrap_or_default(),
+            name,
+        })
+        .collect()
 }
 
 /// PRV-01's level for a path: `warn` when every audience other than `internal` redacts it,
@@ -126,20 +158,26 @@ the field holds). Detectors: `email`; `phone` (E.164: `+` and 8–15 digits, no 
 Google, GitHub, Slack, Stripe and Azure key formats, private key blocks); `uri_credentials` \
 (`scheme://user:password@`); plus the user's `detectors`. One finding per (source, concrete \
 field path, detector): subject `source:NAME`, discriminator `path|detector` (e.g. \
-`attrs.note|email`), evidence every event with a match, count the number of those events. Level: \
-`warn` when every audience other than `internal` redacts the path (no event drill-down, or the \
-path in `[privacy] drop`/`pseudonymize`), else `deny`; with the default audiences (`regulator` \
-keeps drill-down) that is `deny`.",
+`attrs.note|email`), evidence every event with a match, each with the values matched there \
+(shown in the `internal` audience only; other audiences see the detector and the path), count \
+the number of those events. Level: `warn` when every audience other than `internal` redacts the \
+path (no event drill-down, or a `drop`, `mask` or `pseudonymize` rule of its profile matches \
+the path), else `deny`; with the default audiences that is `warn` for the fields the built-in \
+`regulator` profile pseudonymises (`actor.id`, `attrs.subject_ref`, `attrs.reviewer`, \
+`attrs.validator`, `attrs.approved_by`, `attrs.signed_by`, `attrs.developers[]`, \
+`rationale.policy_overrides[].by`) and `deny` elsewhere.",
     why: "An audit log is kept for years and shown to auditors and regulators. Personal data, \
 card numbers and credentials written into it are copied everywhere the log goes, outlive every \
 erasure request, and break data minimisation, privacy by design and PCI DSS's ban on card \
 numbers in logs.",
-    example: "Fires: `actor.id: \"dana@example.com\"` (`actor.id|email`). Passes: the adapter \
-maps users to pseudonymous ids (pseudonymising `actor.id` in every non-internal audience only \
-lowers the finding to `warn`).",
+    example: "Fires: `actor.id: \"dana@example.com\"` (`actor.id|email`; `warn` with the default \
+audiences, whose `regulator` pseudonymises `actor.id`), or `attrs.note: \"call \
+dana@example.com\"` (`deny`). Passes: the adapter maps users to pseudonymous ids (pseudonymising \
+a field in every non-internal audience only lowers the finding to `warn`).",
     fix: "Stop writing the identifier: map people to pseudonymous ids at the adapter, keep card \
 numbers and credentials out of logs, and reference inputs by digest (`input_ref`). Where a field \
-must keep the value, drop or pseudonymise it for every non-internal audience. If the detector \
+must keep the value, drop or pseudonymise it in the profile of every non-internal audience \
+(`[privacy.profile.NAME] rules`). If the detector \
 matched something that is not personal data, add the field to `skip_fields` or narrow the \
 pattern. Matched values are shown only in the `internal` audience.",
     not_checked: "Personal names and raw biometric templates (no reliable detector); numbers, \
@@ -176,15 +214,77 @@ fn configured_detectors(cx: &Cx<'_>) -> Result<Detectors, String> {
     Detectors::new(&cx.strs("national_id_patterns"), &custom)
 }
 
+/// A parameter of PRV-01 as configured, else its default (what [`Cx::param`] reads, without a
+/// rule context).
+fn prv01_param(config: &Config, name: &str) -> toml::Value {
+    config
+        .policy
+        .params
+        .get(PRV01.id)
+        .and_then(|t| t.get(name))
+        .cloned()
+        .unwrap_or_else(|| {
+            let spec = PRV01
+                .params
+                .iter()
+                .find(|p| p.name == name)
+                .expect("a declared PRV-01 parameter");
+            super::default_value(spec)
+        })
+}
+
+/// PRV-01's detectors as configured (built-ins, `national_id_patterns`, `detectors`): what a
+/// redacted view scrubs from text. The config was validated, so the patterns compile.
+pub fn detectors_for(config: &Config) -> Result<Detectors, String> {
+    let strs = |v: toml::Value| -> Vec<String> {
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|s| s.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let custom: Vec<(String, String)> = match prv01_param(config, "detectors") {
+        toml::Value::Array(items) => items
+            .iter()
+            .filter_map(|t| {
+                Some((
+                    t.get("name")?.as_str()?.to_string(),
+                    t.get("regex")?.as_str()?.to_string(),
+                ))
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    Detectors::new(&strs(prv01_param(config, "national_id_patterns")), &custom)
+}
+
+/// PRV-01's `skip_fields` as configured: fields whose detector matches are not personal data.
+pub fn skip_fields_for(config: &Config) -> Result<Vec<PathPattern>, String> {
+    match prv01_param(config, "skip_fields") {
+        toml::Value::Array(a) => a
+            .iter()
+            .filter_map(|s| s.as_str())
+            .map(str::parse)
+            .collect(),
+        _ => Ok(Vec::new()),
+    }
+}
+
 /// Events per parallel chunk: large enough to amortise a walker, small enough to balance.
 const CHUNK: usize = 8192;
 
-/// The hits of one (source, path, detector): events in event order, matched values.
+/// The hits of one (source, path, detector): events in event order with the values matched in
+/// each, and the number of matches.
 #[derive(Default)]
 struct Group {
-    events: Vec<u32>,
+    events: Vec<(u32, Vec<String>)>,
     matches: u64,
 }
+
+/// The longest matched value a note quotes in full.
+const MAX_VALUE: usize = 120;
 
 impl Rule for Prv01 {
     fn meta(&self) -> &'static RuleMeta {
@@ -234,8 +334,15 @@ impl Rule for Prv01 {
             let source = model.event(i).origin.source;
             let name = detectors.name(hit.detector).to_string();
             let g = groups.entry((source, hit.path, name)).or_default();
-            if g.events.last() != Some(&i) {
-                g.events.push(i);
+            match g.events.last_mut() {
+                Some((last, values)) if *last == i => {
+                    for v in hit.values {
+                        if !values.contains(&v) {
+                            values.push(v);
+                        }
+                    }
+                }
+                _ => g.events.push((i, hit.values)),
             }
             g.matches += u64::from(hit.matches);
         }
@@ -247,8 +354,8 @@ impl Rule for Prv01 {
             let concrete: PathPattern = path.parse().expect("concrete paths parse");
             let (level, showing) = prv01_level(&concrete.as_concrete(), &audiences);
             let (first, last) = (
-                model.event(g.events[0]),
-                model.event(*g.events.last().expect("a group has an event")),
+                model.event(g.events[0].0),
+                model.event(g.events.last().expect("a group has an event").0),
             );
             let n = g.events.len();
             let span = if n == 1 {
@@ -270,18 +377,25 @@ impl Rule for Prv01 {
             };
             let message = format!(
                 "detector `{detector}` matched {} value{} in `{path}` of {n} event{} from source \
-`{source}` ({span}); {shown}. The values are shown only in the internal audience",
+`{source}` ({span}); {shown}. The values are listed with each event, in the internal audience \
+only",
                 g.matches,
                 plural(g.matches as usize),
                 plural(n),
             );
-            let note = format!("{detector} in {path}");
             let evidence = g
                 .events
                 .iter()
-                .map(|&i| cx.evi(i, Some(note.clone())))
+                .map(|(i, values)| {
+                    let values: Vec<String> = values
+                        .iter()
+                        .map(|v| format!("`{}`", time::clip(v, MAX_VALUE)))
+                        .collect();
+                    let note = format!("{detector} in {path}: {}", values.join(", "));
+                    cx.evi(*i, Some(note))
+                })
                 .collect::<Vec<_>>();
-            let latest = g.events.iter().map(|&i| model.event(i).ts).max();
+            let latest = g.events.iter().map(|(i, _)| model.event(*i).ts).max();
             let mut d = Draft::new(
                 format!("source:{source}"),
                 format!("{path}|{detector}"),
@@ -396,9 +510,11 @@ mod tests {
             ),
         ];
         let case = check_events(&events, GDPR);
+        // The default `regulator` pseudonymises `actor.id` and `public` has no drill-down: every
+        // audience but `internal` redacts the field, so the finding is a warning.
         assert_eq!(
             case.keys("PRV-01"),
-            [k("source:main", "actor.id|email", "deny")]
+            [k("source:main", "actor.id|email", "warn")]
         );
         let f = case.of("PRV-01")[0];
         let locs: Vec<_> = f
@@ -412,13 +528,37 @@ mod tests {
         );
         assert_eq!(f.count, Some(2));
         assert!(f.message.contains("`email`") && f.message.contains("`actor.id`"));
-        assert!(f.message.contains("`regulator`"), "{}", f.message);
-        // The value is in no message and no note.
-        assert!(!f.message.contains("dana"), "{}", f.message);
         assert!(
-            f.evidence
-                .iter()
-                .all(|e| !format!("{e:?}").contains("dana"))
+            f.message
+                .contains("every non-internal audience redacts the field"),
+            "{}",
+            f.message
+        );
+        // The value is in no message; each evidence note lists it (the internal view).
+        assert!(!f.message.contains("dana"), "{}", f.message);
+        for e in &f.evidence {
+            assert_eq!(
+                e.note.as_deref(),
+                Some("email in actor.id: `dana@example.com`")
+            );
+        }
+        // A field the regulator shows: `deny`, naming the audience.
+        let shown = [access(
+            "a1",
+            "2026-01-01T00:00:00Z",
+            "u-7f3a",
+            json!({"action": "read", "purpose": "asked by dana@example.com, dana@example.org"}),
+        )];
+        let case = check_events(&shown, GDPR);
+        assert_eq!(
+            case.keys("PRV-01"),
+            [k("source:main", "attrs.purpose|email", "deny")]
+        );
+        let f = case.of("PRV-01")[0];
+        assert!(f.message.contains("`regulator`"), "{}", f.message);
+        assert_eq!(
+            f.evidence[0].note.as_deref(),
+            Some("email in attrs.purpose: `dana@example.com`, `dana@example.org`")
         );
 
         let fixed = [
@@ -475,7 +615,7 @@ mod tests {
         assert_eq!(
             case.keys("PRV-01"),
             [
-                k("source:audit", "actor.id|email", "deny"),
+                k("source:audit", "actor.id|email", "warn"),
                 k(
                     "source:serving",
                     "attrs.raw_extra.\"mlflow.user\"|email",

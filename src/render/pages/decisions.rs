@@ -33,7 +33,7 @@ const MAX_MONTH_BARS: usize = 120;
 
 /// Whether the audience has event-level drill-down (`SITE.md`, "Audiences": `public` has none).
 pub(super) fn drill_down(cx: &Cx<'_>) -> bool {
-    cx.audience != "public"
+    cx.input.exposure.drill_down
 }
 
 /// A raw JSON value as text: a string without its quotes, anything else as written.
@@ -391,17 +391,26 @@ fn dep_href(dep: &str) -> Option<String> {
         .flatten()
 }
 
-fn pct(n: u64, of: u64) -> String {
-    if of == 0 {
+/// A share in percent; `—` when there is nothing to divide, or when the rate rests on fewer
+/// than `k` records (`k` > 1 in audiences that suppress small counts).
+fn pct(n: u64, of: u64, k: u64) -> String {
+    let small = |x: u64| k > 1 && x > 0 && x < k;
+    if of == 0 || small(of) || small(n) || small(of - n.min(of)) {
         "—".to_string()
     } else {
         format!("{:.1} %", n as f64 * 100.0 / of as f64)
     }
 }
 
+/// A count as a chart draws it: a suppressed count (below `k`) is drawn as nothing, since a bar's
+/// height would give it away.
+fn drawn(n: u64, k: u64) -> u64 {
+    if k > 1 && n < k { 0 } else { n }
+}
+
 /// The bars of one deployment's volume chart, by day, month or year, with the period table when
 /// not by day.
-fn chart(dep: &str, days: &[(i64, Counts)]) -> Chart {
+fn chart(dep: &str, days: &[(i64, Counts)], k: u64) -> Chart {
     let periods: Vec<(String, Counts)> = {
         let unit_len = |f: fn(&str) -> String| {
             let mut m: BTreeMap<String, Counts> = BTreeMap::new();
@@ -432,9 +441,9 @@ fn chart(dep: &str, days: &[(i64, Counts)]) -> Chart {
         .map(|(p, c)| Bar {
             label: p.clone(),
             segments: vec![
-                ("automated".to_string(), c.automated),
-                ("not automated".to_string(), c.other_mode),
-                ("mode not recorded".to_string(), c.mode_unknown),
+                ("automated".to_string(), drawn(c.automated, k)),
+                ("not automated".to_string(), drawn(c.other_mode, k)),
+                ("mode not recorded".to_string(), drawn(c.mode_unknown, k)),
             ],
         })
         .collect();
@@ -518,6 +527,7 @@ pub fn write(cx: &Cx<'_>, pages: &mut Pages) -> anyhow::Result<()> {
     let model = cx.model();
     let t = tally(cx);
     let drill_down = drill_down(cx);
+    let k = cx.input.exposure.k;
     let mut totals = Counts::default();
     for c in t.days.values() {
         totals.add(c);
@@ -542,11 +552,11 @@ pub fn write(cx: &Cx<'_>, pages: &mut Pages) -> anyhow::Result<()> {
             first: days.first().map(|d| day_text(d.0)).unwrap_or_default(),
             last: days.last().map(|d| day_text(d.0)).unwrap_or_default(),
             days: days.len(),
-            automated_pct: pct(sum.automated, sum.total),
-            overridden_pct: pct(sum.overridden, sum.total),
+            automated_pct: pct(sum.automated, sum.total, k),
+            overridden_pct: pct(sum.overridden, sum.total, k),
             counts: sum,
         });
-        charts.push(chart(dep, days));
+        charts.push(chart(dep, days, k));
     }
 
     // Scores: one column per deployment.
@@ -574,7 +584,7 @@ pub fn write(cx: &Cx<'_>, pages: &mut Pages) -> anyhow::Result<()> {
                 segments: deps
                     .iter()
                     .zip(&r.counts)
-                    .map(|(d, n)| (label(d), *n))
+                    .map(|(d, n)| (label(d), drawn(*n, k)))
                     .collect(),
             })
             .collect();

@@ -46,6 +46,8 @@ struct Page {
     nav: Nav,
     events: Vec<Row>,
     clipped: usize,
+    /// The audience sees redacted events, not the logged lines.
+    redacted: bool,
 }
 
 /// The pager of a drill-down page: first, previous, next, last and the index.
@@ -97,6 +99,7 @@ struct Link {
 
 #[derive(Serialize)]
 struct Index {
+    redacted: bool,
     total: usize,
     after_view: usize,
     pages: Vec<IndexRow>,
@@ -128,6 +131,7 @@ pub fn write(cx: &Cx<'_>, pages: &mut Pages) -> anyhow::Result<()> {
         pages.add(page_path(*number), bytes?);
     }
     let index = Index {
+        redacted: !cx.input.exposure.original_lines,
         total: model.in_view,
         after_view: model.events.len() - model.in_view,
         pages: chunks
@@ -197,6 +201,7 @@ fn render_page(
             total: model.in_view,
             nav: nav.clone(),
             clipped: rows.iter().filter(|r| r.clipped.is_some()).count(),
+            redacted: !cx.input.exposure.original_lines,
             events: rows,
         };
         let html = cx.render(
@@ -245,6 +250,10 @@ fn row(cx: &Cx<'_>, i: u32, bytes: &std::io::Result<Vec<u8>>, clip: Option<usize
             let prev = serde_json::from_slice::<PrevField>(b)
                 .ok()
                 .and_then(|p| p.prev);
+            // A redacting audience sees the redacted event, never the logged bytes; the line's
+            // SHA-256 and `prev` (digests) still let it follow the chain.
+            let redacted = (!cx.input.exposure.original_lines).then(|| redacted_line(cx, i));
+            let b: &[u8] = redacted.as_deref().unwrap_or(b);
             let not_utf8 = std::str::from_utf8(b).is_err();
             // Never what the adapter withheld from the event, nor a URI password.
             let withheld = crate::ingest::adapter::shown_original(&source.format, b);
@@ -302,6 +311,94 @@ fn row(cx: &Cx<'_>, i: u32, bytes: &std::io::Result<Vec<u8>>, clip: Option<usize
         supersedes,
         superseded_by: model.superseded_by[i as usize].map(link),
     }
+}
+
+/// The event as the redacted model holds it, as one line of JSON in the canonical layout
+/// (envelope fields in schema order, `seq` first; keys inside `attrs` and `rationale` sorted).
+fn redacted_line(cx: &Cx<'_>, i: u32) -> Vec<u8> {
+    use serde_json::{Map, Value};
+    let e = cx.model().event(i);
+    let mut o = Map::new();
+    let mut put = |k: &str, v: Value| {
+        o.insert(k.to_string(), v);
+    };
+    if let Some(seq) = e.seq {
+        put("seq", seq.into());
+    }
+    put("id", e.id.clone().into());
+    put("ts", crate::time::fmt(e.ts).into());
+    if let Some(t) = e.recorded_ts {
+        put("recorded_ts", crate::time::fmt(t).into());
+    }
+    put("kind", e.kind.clone().into());
+    put(
+        "actor",
+        serde_json::to_value(&e.actor).unwrap_or(Value::Null),
+    );
+    if let Some(s) = &e.system {
+        put("system", s.clone().into());
+    }
+    if let Some(s) = &e.subject {
+        put("subject", serde_json::to_value(s).unwrap_or(Value::Null));
+    }
+    if let Some(env) = &e.env {
+        put("env", env.clone().into());
+    }
+    put(
+        "attrs",
+        serde_json::from_str(e.attrs.get()).unwrap_or(Value::Null),
+    );
+    if let Some(r) = &e.rationale {
+        put(
+            "rationale",
+            serde_json::from_str(r.get()).unwrap_or(Value::Null),
+        );
+    }
+    if !e.data_classes.is_empty() {
+        put("data_classes", e.data_classes.clone().into());
+    }
+    if let Some(c) = &e.retention_class {
+        put("retention_class", c.clone().into());
+    }
+    if !e.legal_holds.is_empty() {
+        put("legal_holds", e.legal_holds.clone().into());
+    }
+    if let Some(s) = &e.supersedes {
+        put("supersedes", s.clone().into());
+    }
+    if let Some(r) = &e.reason {
+        put("reason", r.clone().into());
+    }
+    // serde_json's map keeps keys sorted; write the envelope in schema order by hand.
+    const ORDER: &[&str] = &[
+        "seq",
+        "id",
+        "ts",
+        "recorded_ts",
+        "kind",
+        "actor",
+        "system",
+        "subject",
+        "env",
+        "attrs",
+        "rationale",
+        "data_classes",
+        "retention_class",
+        "legal_holds",
+        "supersedes",
+        "reason",
+    ];
+    let mut out = String::from("{");
+    for k in ORDER {
+        if let Some(v) = o.get(*k) {
+            if out.len() > 1 {
+                out.push(',');
+            }
+            out.push_str(&format!("{}:{}", Value::from(*k), v));
+        }
+    }
+    out.push('}');
+    out.into_bytes()
 }
 
 /// A span read in one piece may be this many times the bytes actually wanted (plus slack).

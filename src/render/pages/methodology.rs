@@ -44,6 +44,7 @@ fn as_of_text(source: &str) -> &'static str {
 #[derive(Serialize)]
 struct Page {
     tool: &'static str,
+    audience: Audience,
     as_of_source: String,
     as_of_text: minijinja::Value,
     in_view: usize,
@@ -52,6 +53,16 @@ struct Page {
     index: Vec<IndexRow>,
     families: Vec<Family>,
     not_covered: Vec<NotCovered>,
+}
+
+/// What this audience sees (`SITE.md`, "Audiences").
+#[derive(Serialize)]
+struct Audience {
+    drill_down: bool,
+    k: u64,
+    original_lines: bool,
+    /// Markdown lines (paths in backticks), as markup.
+    redactions: Vec<minijinja::Value>,
 }
 
 #[derive(Serialize)]
@@ -177,6 +188,18 @@ pub fn write(cx: &Cx<'_>, pages: &mut Pages) -> anyhow::Result<()> {
     }
     let page = Page {
         tool: concat!("trailbook ", env!("CARGO_PKG_VERSION")),
+        audience: Audience {
+            drill_down: cx.input.exposure.drill_down,
+            k: cx.input.exposure.k,
+            original_lines: cx.input.exposure.original_lines,
+            redactions: cx
+                .input
+                .exposure
+                .redactions
+                .iter()
+                .map(|r| safe(markdown::to_html(r)))
+                .collect(),
+        },
         as_of_source: model.as_of_source.to_string(),
         as_of_text: inline(as_of_text(model.as_of_source)),
         in_view: model.in_view,

@@ -42,7 +42,9 @@ pub fn all(cx: &Cx<'_>, pages: &mut Pages) -> anyhow::Result<()> {
     access::write(cx, pages)?;
     retention::write(cx, pages)?;
     sources::write(cx, pages)?;
-    events::write(cx, pages)?;
+    if cx.input.exposure.drill_down {
+        events::write(cx, pages)?;
+    }
     integrity::write(cx, pages)?;
     methodology::write(cx, pages)?;
     diff::write(cx, pages)?;
@@ -57,6 +59,8 @@ pub struct EvidenceRow {
     pub path: String,
     pub line: u64,
     pub href: Option<String>,
+    /// The rule's note on this location (for PRV-01 in the internal audience: the values found).
+    pub note: Option<String>,
 }
 
 /// The evidence of a finding, linked to drill-down pages where the event is in view.
@@ -68,6 +72,7 @@ pub fn evidence(cx: &Cx<'_>, f: &Finding) -> Vec<EvidenceRow> {
             path: e.path.clone(),
             line: e.line,
             href: e.event.as_deref().and_then(|id| event_link(cx, id)),
+            note: e.note.clone(),
         })
         .collect()
 }
