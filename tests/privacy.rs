@@ -655,6 +655,21 @@ fn the_public_site_has_no_drill_down_and_no_count_below_k() {
         decisions.contains("&lt; 10"),
         "small counts are shown as < 10"
     );
+    // Findings in public are aggregates too: no evidence, no message details, no count below k.
+    let findings: serde_json::Value = serde_json::from_slice(&files["v1/findings.json"]).unwrap();
+    let list = findings["findings"].as_array().unwrap();
+    assert!(!list.is_empty());
+    for f in list {
+        assert_eq!(f["evidence"], serde_json::json!([]), "{f}");
+        assert!(f["count"].as_u64().is_none_or(|c| c >= 10), "{f}");
+        assert!(
+            f["message"]
+                .as_str()
+                .unwrap()
+                .starts_with(f["title"].as_str().unwrap()),
+            "{f}"
+        );
+    }
     // The regulator keeps drill-down, with redacted events rather than logged lines.
     let reg = root(&out, "regulator").join("v1/events/1.html");
     let html = std::fs::read_to_string(reg).unwrap();

@@ -15,6 +15,22 @@ use super::redact::Ids;
 use super::text::Scrubber;
 use crate::checks::{self, Finding, Findings};
 
+/// Findings for an audience without drill-down (`public`: aggregates only): each keeps its
+/// rule, title, level, subject and clauses, but not its message or evidence, which name events
+/// and small counts; aggregated counts below `k` are dropped.
+pub fn aggregate_only(findings: &mut Findings, k: u64) {
+    for f in &mut findings.findings {
+        f.message = format!(
+            "{} (the details and evidence of this finding are in the versions for audiences with drill-down)",
+            f.title
+        );
+        f.evidence.clear();
+        if f.count.is_some_and(|c| c < k) {
+            f.count = None;
+        }
+    }
+}
+
 /// The findings of a redacted view.
 pub fn redact(findings: &Findings, ids: &Ids, scrub: &Scrubber<'_>) -> Findings {
     let mut by_id: BTreeMap<String, Vec<Finding>> = BTreeMap::new();

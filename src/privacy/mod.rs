@@ -243,9 +243,13 @@ pub fn view(
         .model
         .redacted(events, |n| ids.node(n), |t| scrub.scrub(t));
     let graph = graph::build(&model);
+    let mut findings = findings::redact(findings, &ids, &scrub);
+    if !audience.drill_down {
+        findings::aggregate_only(&mut findings, audience.k);
+    }
     Ok(View {
         ingest: redact::ingest(&loaded.ingest, &scrub),
-        findings: findings::redact(findings, &ids, &scrub),
+        findings,
         model,
         graph,
     })
