@@ -981,7 +981,7 @@ fn map_one(
             }
             Hint::Partial(why) if req.verb != "delete" => {
                 return Err(reject(format!(
-                    "{} `{dep}` ({what}): {why}; deployment events need MODEL@VERSION — fix the labels, or map it with a [[link]] rule on a record that names the version",
+                    "{} `{dep}` ({what}): {why}; deployment events need MODEL@VERSION — label the workload with both `model-name` and `model-version` (or give a `models:/NAME/VERSION` URI), see docs/adapters/k8s-audit.md",
                     req.verb
                 )));
             }
