@@ -28,7 +28,7 @@ use serde_json::{Map, Value, json};
 
 use super::adapter::{self, Cx, FileOut, InputFile, LineIndex, Record, Zoneless};
 use super::jsonl::Reject;
-use super::mapped::{Outcome, Slots, origin_attr, put, reject, sha256_hex, str_of};
+use super::mapped::{Outcome, Slots, move_fields, origin_attr, put, reject, sha256_hex, str_of};
 
 const ACTOR_CLOUDTRAIL: &str = "aws-cloudtrail";
 
@@ -443,18 +443,18 @@ fn map_digest(r: &Rec, verdict: &Verdict) -> Result<Value, Reject> {
     };
     attrs.insert("window_start".into(), json!(crate::time::fmt(start)));
     attrs.insert("window_end".into(), json!(crate::time::fmt(end)));
-    for (from, to) in [
-        ("awsAccountId", "account"),
-        ("digestS3Object", "digest_s3_object"),
-        ("oldestEventTime", "oldest_event_ts"),
-        ("newestEventTime", "newest_event_ts"),
-        ("previousDigestS3Object", "previous_digest_s3_object"),
-        ("previousDigestHashValue", "previous_digest_hash"),
-    ] {
-        if let Some(v) = rest.remove(from) {
-            put(&mut attrs, to, v);
-        }
-    }
+    move_fields(
+        &mut rest,
+        &mut attrs,
+        &[
+            ("awsAccountId", "account"),
+            ("digestS3Object", "digest_s3_object"),
+            ("oldestEventTime", "oldest_event_ts"),
+            ("newestEventTime", "newest_event_ts"),
+            ("previousDigestS3Object", "previous_digest_s3_object"),
+            ("previousDigestHashValue", "previous_digest_hash"),
+        ],
+    );
     rest.remove("digestStartTime");
     rest.remove("digestEndTime");
     let listed = match rest.remove("logFiles") {
@@ -1087,27 +1087,27 @@ fn map_record(r: &Rec, verdict: &Verdict, sagemaker: &SageMaker<'_>) -> Result<V
     // The call's own facts, then what is left of the record.
     let mut rest = m.clone();
     rest.remove("eventTime");
-    for (from, to) in [
-        ("eventName", "event_name"),
-        ("eventSource", "event_source"),
-        ("eventType", "event_type"),
-        ("eventCategory", "event_category"),
-        ("eventID", "event_id"),
-        ("eventVersion", "event_version"),
-        ("awsRegion", "aws_region"),
-        ("sourceIPAddress", "source_ip"),
-        ("userAgent", "user_agent"),
-        ("requestID", "request_id"),
-        ("readOnly", "read_only"),
-        ("managementEvent", "management_event"),
-        ("recipientAccountId", "recipient_account_id"),
-        ("errorCode", "error_code"),
-        ("errorMessage", "error_message"),
-    ] {
-        if let Some(v) = rest.remove(from) {
-            put(&mut attrs, to, v);
-        }
-    }
+    move_fields(
+        &mut rest,
+        &mut attrs,
+        &[
+            ("eventName", "event_name"),
+            ("eventSource", "event_source"),
+            ("eventType", "event_type"),
+            ("eventCategory", "event_category"),
+            ("eventID", "event_id"),
+            ("eventVersion", "event_version"),
+            ("awsRegion", "aws_region"),
+            ("sourceIPAddress", "source_ip"),
+            ("userAgent", "user_agent"),
+            ("requestID", "request_id"),
+            ("readOnly", "read_only"),
+            ("managementEvent", "management_event"),
+            ("recipientAccountId", "recipient_account_id"),
+            ("errorCode", "error_code"),
+            ("errorMessage", "error_message"),
+        ],
+    );
     if let Some(by) = verdict.verified_by.get(&r.file) {
         attrs.insert("verified_by".into(), json!(by));
     }

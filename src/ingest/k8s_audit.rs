@@ -32,7 +32,7 @@ use serde_json::{Map, Value, json};
 use super::adapter::{self, Cx, FileOut, InputFile, LineIndex, Record, Zoneless};
 use super::jsonl::Reject;
 use super::mapped::{
-    Outcome, Slots, origin_attr, put, reject, sha256_hex, str_at, str_of, take_fields,
+    Outcome, Slots, move_fields, origin_attr, put, reject, sha256_hex, str_at, str_of, take_fields,
 };
 
 const FORMAT: &str = "k8s-audit";
@@ -1136,20 +1136,20 @@ fn map_one(
     let mut rest = a.rec.clone();
     rest.remove("kind");
     rest.remove(a.ts_key);
-    for (from, to) in [
-        ("apiVersion", "api_version"),
-        ("auditID", "audit_id"),
-        ("stage", "stage"),
-        ("level", "level"),
-        ("requestURI", "request_uri"),
-        ("userAgent", "user_agent"),
-        ("sourceIPs", "source_ips"),
-        ("requestReceivedTimestamp", "request_received_ts"),
-    ] {
-        if let Some(v) = rest.remove(from) {
-            put(&mut attrs, to, v);
-        }
-    }
+    move_fields(
+        &mut rest,
+        &mut attrs,
+        &[
+            ("apiVersion", "api_version"),
+            ("auditID", "audit_id"),
+            ("stage", "stage"),
+            ("level", "level"),
+            ("requestURI", "request_uri"),
+            ("userAgent", "user_agent"),
+            ("sourceIPs", "source_ips"),
+            ("requestReceivedTimestamp", "request_received_ts"),
+        ],
+    );
     rest.remove("verb");
     put(&mut attrs, "verb", json!(req.verb));
     let oref = take_fields(

@@ -148,6 +148,27 @@ pub fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
     cur.as_str().filter(|s| !s.is_empty())
 }
 
+/// The members of `m` whose keys are not in `mapped`: what goes to `raw_extra`.
+pub fn unmapped(m: &Map<String, Value>, mapped: &[&str]) -> Map<String, Value> {
+    m.iter()
+        .filter(|(k, _)| !mapped.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+/// Moves each `(from, to)` member of `rest` into `attrs` under its new name (see [`put`]).
+pub fn move_fields(
+    rest: &mut Map<String, Value>,
+    attrs: &mut Map<String, Value>,
+    pairs: &[(&str, &str)],
+) {
+    for (from, to) in pairs {
+        if let Some(v) = rest.remove(*from) {
+            put(attrs, to, v);
+        }
+    }
+}
+
 /// Inserts `value` under `key` unless it is null or empty.
 pub fn put(attrs: &mut Map<String, Value>, key: &str, value: Value) {
     if crate::event::present(Some(&value)) {

@@ -1386,21 +1386,17 @@ fn export_info(value: &Map<String, Value>) -> Option<Value> {
             m.insert("exported_ts".into(), Value::String(crate::time::fmt(ts)));
         }
     }
-    let rest: Map<String, Value> = sys
-        .iter()
-        .filter(|(k, _)| {
-            ![
-                "package_version",
-                "script",
-                "mlflow_version",
-                "mlflow_tracking_uri",
-                "user",
-                "export_time",
-            ]
-            .contains(&k.as_str())
-        })
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    let rest = super::mapped::unmapped(
+        sys,
+        &[
+            "package_version",
+            "script",
+            "mlflow_version",
+            "mlflow_tracking_uri",
+            "user",
+            "export_time",
+        ],
+    );
     if !rest.is_empty() {
         m.insert("raw_extra".into(), Value::Object(rest));
     }
@@ -1707,21 +1703,17 @@ fn export_experiment(p: &Parsed<'_>) -> Option<(Map<String, Value>, Vec<String>)
     if let Some(t) = ms_of(e.get("creation_time")).and_then(|t| ms_time(t).ok()) {
         exp.insert("creation_ts".into(), Value::String(t));
     }
-    let rest: Map<String, Value> = e
-        .iter()
-        .filter(|(k, _)| {
-            ![
-                "experiment_id",
-                "name",
-                "artifact_location",
-                "lifecycle_stage",
-                "tags",
-                "creation_time",
-            ]
-            .contains(&k.as_str())
-        })
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    let rest = super::mapped::unmapped(
+        e,
+        &[
+            "experiment_id",
+            "name",
+            "artifact_location",
+            "lifecycle_stage",
+            "tags",
+            "creation_time",
+        ],
+    );
     if !rest.is_empty() {
         exp.insert("raw_extra".into(), Value::Object(rest));
     }
@@ -1848,11 +1840,7 @@ fn version_in(
         "aliases",
         "_experiment_name",
     ];
-    let extra: Map<String, Value> = vm
-        .iter()
-        .filter(|(k, _)| !known.contains(&k.as_str()))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    let extra = super::mapped::unmapped(vm, &known);
     let aliases = match vm.get("aliases") {
         Some(Value::Array(a)) => a
             .iter()

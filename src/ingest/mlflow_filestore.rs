@@ -1255,11 +1255,7 @@ fn run_in(
         "artifact_uri",
         "lifecycle_stage",
     ];
-    let extra: Map<String, Value> = mm
-        .iter()
-        .filter(|(k, _)| !known.contains(&k.as_str()))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    let extra = super::mapped::unmapped(mm, &known);
     let experiment = exp.map(|e| {
         let mut x = Map::new();
         if let Some(id) = text_or_num(e, "experiment_id") {
@@ -1321,11 +1317,7 @@ fn version_in(
         "status",
         "status_message",
     ];
-    let extra: Map<String, Value> = vm
-        .iter()
-        .filter(|(k, _)| !known.contains(&k.as_str()))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    let extra = super::mapped::unmapped(vm, &known);
     let mut rm = Map::new();
     if let Some(mm) = model {
         for (k, v) in mm {

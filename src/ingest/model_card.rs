@@ -549,13 +549,10 @@ fn evaluated_event(
             .filter(|s| !s.is_empty() && !s.eq_ignore_ascii_case("overall"));
         let mut entry = Map::new();
         let ci = o.get("confidence_interval");
-        let rest: Map<String, Value> = o
-            .iter()
-            .filter(|(k, _)| {
-                !["type", "name", "value", "slice", "confidence_interval"].contains(&k.as_str())
-            })
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
+        let rest = super::mapped::unmapped(
+            o,
+            &["type", "name", "value", "slice", "confidence_interval"],
+        );
         match slice {
             None => {
                 entry.insert("name".into(), Value::String(name.into()));

@@ -152,11 +152,7 @@ pub fn write_version(root: &Path, n: u32, pages: &Pages) -> anyhow::Result<PathB
             fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create `{}`", dir.display()))?;
         }
-        let mut f =
-            File::create(&file).with_context(|| format!("cannot write `{}`", file.display()))?;
-        f.write_all(bytes)
-            .and_then(|()| f.sync_all())
-            .with_context(|| format!("cannot write `{}`", file.display()))?;
+        write_synced(&file, bytes)?;
     }
     sync_dir(&staging);
     fs::rename(&staging, &target).with_context(|| {
@@ -173,14 +169,19 @@ pub fn write_version(root: &Path, n: u32, pages: &Pages) -> anyhow::Result<PathB
 /// Replaces `path` with `bytes` atomically.
 pub fn replace(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let tmp = path.with_extension("tmp");
-    let mut f = File::create(&tmp).with_context(|| format!("cannot write `{}`", tmp.display()))?;
-    f.write_all(bytes)
-        .and_then(|()| f.sync_all())
-        .with_context(|| format!("cannot write `{}`", tmp.display()))?;
+    write_synced(&tmp, bytes)?;
     fs::rename(&tmp, path).with_context(|| format!("cannot replace `{}`", path.display()))
 }
 
-fn sync_dir(dir: &Path) {
+/// Creates `path` with `bytes`, flushed to disk.
+pub fn write_synced(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let mut f = File::create(path).with_context(|| format!("cannot write `{}`", path.display()))?;
+    f.write_all(bytes)
+        .and_then(|()| f.sync_all())
+        .with_context(|| format!("cannot write `{}`", path.display()))
+}
+
+pub fn sync_dir(dir: &Path) {
     // Directory fsync makes the rename durable; not every platform supports it, and a failure
     // here loses durability, not correctness.
     if let Ok(d) = File::open(dir) {

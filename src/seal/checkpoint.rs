@@ -8,8 +8,7 @@
 //! between the two renames leaves the other half of the new pair in `log/.pending/`; verification
 //! accepts a pair taken from either place when it verifies, and the next build completes the move.
 
-use std::fs::{self, File};
-use std::io::Write;
+use std::fs;
 use std::path::Path;
 
 use anyhow::Context;
@@ -18,6 +17,7 @@ use base64::engine::general_purpose::STANDARD;
 
 use super::merkle::Tree;
 use super::sign::{CHECKPOINT_SUFFIX, Signer};
+use crate::render::publish::{sync_dir, write_synced};
 
 /// A parsed checkpoint body.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -83,13 +83,6 @@ pub fn of(origin: &str, entries: &str) -> Checkpoint {
     }
 }
 
-fn write_synced(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let mut f = File::create(path).with_context(|| format!("cannot write `{}`", path.display()))?;
-    f.write_all(bytes)
-        .and_then(|()| f.sync_all())
-        .with_context(|| format!("cannot write `{}`", path.display()))
-}
-
 /// Finishes a pair move that a killed build left in `log/.pending/`.
 pub fn complete_pending(root: &Path) -> anyhow::Result<()> {
     let pending = root.join("log/.pending");
@@ -135,9 +128,7 @@ pub fn write(root: &Path, origin: &str, signer: Option<&Signer>) -> anyhow::Resu
     if let Some(sig) = &sig {
         write_synced(&pending.join("checkpoint.sig"), sig.as_bytes())?;
     }
-    if let Ok(d) = File::open(&pending) {
-        let _ = d.sync_all();
-    }
+    sync_dir(&pending);
     if sig.is_none() {
         match fs::remove_file(log.join("checkpoint.sig")) {
             Ok(()) => {}
@@ -146,9 +137,7 @@ pub fn write(root: &Path, origin: &str, signer: Option<&Signer>) -> anyhow::Resu
         }
     }
     complete_pending(root)?;
-    if let Ok(d) = File::open(&log) {
-        let _ = d.sync_all();
-    }
+    sync_dir(&log);
     Ok(())
 }
 

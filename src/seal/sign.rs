@@ -127,28 +127,28 @@ pub struct Verified {
 
 /// Checks an armoured SSHSIG over `msg` in `namespace`, by the key embedded in it.
 pub fn verify(namespace: &str, msg: &[u8], armoured: &str) -> Result<Verified, String> {
-    let sig = SshSig::from_pem(armoured).map_err(|e| format!("not an SSH signature: {e}"))?;
-    if sig.namespace() != namespace {
+    let (ns, verified) = verify_any(armoured, msg)?;
+    if ns != namespace {
         return Err(format!(
-            "signed in namespace `{}`, expected `{namespace}`",
-            sig.namespace()
+            "signed in namespace `{ns}`, expected `{namespace}`"
         ));
     }
-    let public = PublicKey::from(sig.public_key().clone());
-    public
-        .verify(namespace, msg, &sig)
-        .map_err(|_| "the signature does not match the signed file".to_string())?;
-    Ok(Verified {
-        fingerprint: public.fingerprint(HashAlg::Sha256).to_string(),
-        public,
-    })
+    Ok(verified)
 }
 
 /// Checks an armoured SSHSIG over `msg` in whatever namespace it names; returns that namespace.
 pub fn verify_any(armoured: &str, msg: &[u8]) -> Result<(String, Verified), String> {
     let sig = SshSig::from_pem(armoured).map_err(|e| format!("not an SSH signature: {e}"))?;
     let ns = sig.namespace().to_string();
-    verify(&ns, msg, armoured).map(|v| (ns, v))
+    let public = PublicKey::from(sig.public_key().clone());
+    public
+        .verify(&ns, msg, &sig)
+        .map_err(|_| "the signature does not match the signed file".to_string())?;
+    let verified = Verified {
+        fingerprint: public.fingerprint(HashAlg::Sha256).to_string(),
+        public,
+    };
+    Ok((ns, verified))
 }
 
 /// One key of an `allowed_signers` file (`ssh-keygen(1)`, "ALLOWED SIGNERS").
