@@ -430,13 +430,54 @@ pub fn kind_spec(kind: &str) -> Option<&'static KindSpec> {
     KINDS.iter().find(|k| k.name == kind)
 }
 
+/// The members of an `attrs` object, borrowed from the input line: what ingest reads of `attrs`
+/// (required fields, references) without building a `serde_json::Map` for every event. When a
+/// key repeats, the last member counts, as in [`Event::attrs`].
+#[derive(Debug, Default)]
+pub struct RawAttrs<'a> {
+    pub members: Vec<(std::borrow::Cow<'a, str>, &'a RawValue)>,
+}
+
+impl<'a> RawAttrs<'a> {
+    pub fn get(&self, key: &str) -> Option<&'a RawValue> {
+        self.members
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| *v)
+    }
+
+    /// A non-empty string member (`Value::as_str` of the parsed value, not `""`).
+    pub fn str_of(&self, key: &str) -> Option<std::borrow::Cow<'a, str>> {
+        raw_str(self.get(key)?).filter(|s| !s.is_empty())
+    }
+
+    /// A member parsed as a JSON value (for the rarer, structured references).
+    fn value(&self, key: &str) -> Option<Value> {
+        serde_json::from_str(self.get(key)?.get()).ok()
+    }
+}
+
+/// A raw JSON string's text, borrowed unless it holds escapes; `None` for any other type.
+pub fn raw_str(raw: &RawValue) -> Option<std::borrow::Cow<'_, str>> {
+    if !raw.get().starts_with('"') {
+        return None;
+    }
+    match serde_json::from_str::<&str>(raw.get()) {
+        Ok(s) => Some(std::borrow::Cow::Borrowed(s)),
+        Err(_) => serde_json::from_str::<String>(raw.get())
+            .ok()
+            .map(std::borrow::Cow::Owned),
+    }
+}
+
 /// Extracts the entity and event references of one event (`EVENT-SCHEMA.md`, "Entities and ids").
 pub fn extract_refs(
     kind: &str,
     system: Option<&str>,
     subject: Option<&Subject>,
     supersedes: Option<&str>,
-    attrs: &Map<String, Value>,
+    attrs: &RawAttrs<'_>,
 ) -> (Vec<Ref>, Vec<(&'static str, String)>) {
     let mut refs = Vec::new();
     let mut erefs = Vec::new();
@@ -455,29 +496,27 @@ pub fn extract_refs(
             target: subject.node(),
         });
     }
-    let str_of = |key: &str| {
-        attrs
-            .get(key)
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-    };
+    let str_of = |key: &str| attrs.str_of(key);
     let typed = |field: &'static str, key: &str, refs: &mut Vec<Ref>| {
-        for v in as_str_list(attrs.get(key)) {
+        for v in as_str_list(attrs.value(key).as_ref()) {
             let target = NodeId::parse(v).unwrap_or_else(|| NodeId(v.to_string()));
             refs.push(Ref { field, target });
         }
     };
-    let one = |field: &'static str, ty: EntityType, v: Option<&str>, refs: &mut Vec<Ref>| {
+    let one = |field: &'static str,
+               ty: EntityType,
+               v: Option<std::borrow::Cow<'_, str>>,
+               refs: &mut Vec<Ref>| {
         if let Some(v) = v {
             refs.push(Ref {
                 field,
-                target: NodeId::new(ty, v),
+                target: NodeId::new(ty, &v),
             });
         }
     };
     let dataset_list = |field: &'static str, refs: &mut Vec<Ref>| {
-        if let Some(Value::Array(items)) = attrs.get("datasets") {
-            for item in items {
+        if let Some(Value::Array(items)) = attrs.value("datasets") {
+            for item in &items {
                 if let Some(id) = item
                     .get("id")
                     .and_then(Value::as_str)
@@ -554,7 +593,7 @@ pub fn extract_refs(
             one("attrs.decision", T::Decision, str_of("decision"), &mut refs)
         }
         "waiver.granted" => {
-            if let Some(t) = str_of("target").and_then(NodeId::parse) {
+            if let Some(t) = str_of("target").and_then(|t| NodeId::parse(&t)) {
                 refs.push(Ref {
                     field: "attrs.target",
                     target: t,
@@ -576,7 +615,7 @@ pub fn extract_refs(
     }
     if kind.starts_with("incident.") {
         typed("attrs.affects", "affects", &mut refs);
-        for e in as_str_list(attrs.get("evidence")) {
+        for e in as_str_list(attrs.value("evidence").as_ref()) {
             erefs.push(("attrs.evidence", e.to_string()));
         }
     }
@@ -627,11 +666,15 @@ mod tests {
 
     #[test]
     fn refs_follow_the_schema() {
-        let attrs: Map<String, Value> = serde_json::from_str(
-            r#"{"model":"m","version":"2","parent_version":"1","training_run":"r1",
-                "datasets":[{"id":"d@1","role":"train"},{"role":"test"}]}"#,
-        )
-        .unwrap();
+        let text = r#"{"model":"m","version":"2","parent_version":"1","training_run":"r\u0031",
+                "datasets":[{"id":"d@1","role":"train"},{"role":"test"}]}"#;
+        let members: Vec<(std::borrow::Cow<'_, str>, &RawValue)> =
+            serde_json::from_str::<std::collections::BTreeMap<String, &RawValue>>(text)
+                .unwrap()
+                .into_iter()
+                .map(|(k, v)| (std::borrow::Cow::Owned(k), v))
+                .collect();
+        let attrs = RawAttrs { members };
         let subject = Subject {
             kind: T::ModelVersion,
             id: "m@2".into(),

@@ -10,7 +10,9 @@
 //! - Entities are keyed by node id in a `BTreeMap`, so every walk over them is in byte order.
 //!   Anything referenced but never registered is an entity marked unresolved.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap;
 
 use jiff::Timestamp;
 use rayon::prelude::*;
@@ -73,7 +75,61 @@ pub struct Model {
     pub corrections: Vec<CorrectionIssue>,
     pub entities: BTreeMap<NodeId, Entity>,
     #[serde(skip)]
-    by_id: HashMap<String, u32>,
+    by_id: IdIndex,
+}
+
+/// Event id → index into `Model::events`, holding only the indices: the ids stay in the events.
+#[derive(Clone, Debug, Default)]
+struct IdIndex {
+    table: hashbrown::HashTable<u32>,
+}
+
+fn id_hash(id: &str) -> u64 {
+    use std::hash::BuildHasher;
+    rustc_hash::FxBuildHasher.hash_one(id)
+}
+
+impl IdIndex {
+    /// Ids are unique (duplicates were set aside before).
+    fn new(events: &[Event]) -> IdIndex {
+        let mut table = hashbrown::HashTable::with_capacity(events.len());
+        for (i, e) in events.iter().enumerate() {
+            table.insert_unique(id_hash(&e.id), i as u32, |&j| {
+                id_hash(&events[j as usize].id)
+            });
+        }
+        IdIndex { table }
+    }
+
+    fn get(&self, events: &[Event], id: &str) -> Option<u32> {
+        self.table
+            .find(id_hash(id), |&i| events[i as usize].id == id)
+            .copied()
+    }
+}
+
+/// Reorders `items` so that position k holds what was at `order[k]` (a permutation), in place.
+fn permute<T>(items: &mut [T], order: &[u32]) {
+    debug_assert_eq!(items.len(), order.len());
+    let mut placed = vec![false; items.len()];
+    for start in 0..items.len() {
+        if placed[start] {
+            continue;
+        }
+        placed[start] = true;
+        let mut cur = start;
+        loop {
+            let next = order[cur] as usize;
+            if next == start {
+                break;
+            }
+            // `cur` takes what belongs there; what it held moves on to `next`, whose own
+            // element is taken in the next step.
+            items.swap(cur, next);
+            placed[next] = true;
+            cur = next;
+        }
+    }
 }
 
 fn ser_ts<S: serde::Serializer>(ts: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
@@ -113,21 +169,32 @@ impl Model {
         as_of_flag: Option<Timestamp>,
         as_of_config: Option<Timestamp>,
     ) -> anyhow::Result<Model> {
-        let raw = std::mem::take(&mut ingest.events);
-        // Duplicates: the first in ingest order keeps the id.
-        let mut first: HashMap<String, Origin> = HashMap::with_capacity(raw.len());
-        let mut events = Vec::with_capacity(raw.len());
+        let mut events = std::mem::take(&mut ingest.events);
+        // Duplicates: the first in ingest order keeps the id. The map borrows the ids; the
+        // events are filtered in place (at a million events, a copy is half a gigabyte).
         let mut dups = Vec::new();
-        for e in raw {
-            match first.get(&e.id) {
-                Some(orig) => dups.push((e.id.clone(), *orig, e.origin)),
-                None => {
-                    first.insert(e.id.clone(), e.origin);
-                    events.push(e);
+        let mut keep = vec![true; events.len()];
+        {
+            let mut first: FxHashMap<&str, u32> =
+                FxHashMap::with_capacity_and_hasher(events.len(), Default::default());
+            for (i, e) in events.iter().enumerate() {
+                match first.entry(e.id.as_str()) {
+                    std::collections::hash_map::Entry::Occupied(o) => {
+                        let orig = events[*o.get() as usize].origin;
+                        dups.push((e.id.clone(), orig, e.origin));
+                        keep[i] = false;
+                    }
+                    std::collections::hash_map::Entry::Vacant(v) => {
+                        v.insert(i as u32);
+                    }
                 }
             }
         }
-        drop(first);
+        if !dups.is_empty() {
+            let mut flags = keep.iter();
+            events.retain(|_| *flags.next().expect("one flag per event"));
+        }
+        drop(keep);
         let duplicates = dups
             .into_par_iter()
             .map(|(id, first, other)| {
@@ -141,27 +208,21 @@ impl Model {
             })
             .collect();
 
-        // Sort keys, not the (large) events; the index breaks ties in ingest order (stable).
+        // Sort keys, not the (large) events, then move each event into place along the cycles of
+        // the permutation; the index breaks ties in ingest order (stable).
         let mut keys: Vec<(Timestamp, Option<Timestamp>, u32)> = events
             .iter()
             .enumerate()
             .map(|(i, e)| (e.ts, e.recorded_ts, i as u32))
             .collect();
         keys.par_sort_unstable();
-        let mut slots: Vec<Option<Event>> = events.into_iter().map(Some).collect();
-        let events: Vec<Event> = keys
-            .iter()
-            .map(|k| slots[k.2 as usize].take().expect("each event once"))
-            .collect();
-        drop(slots);
+        let order: Vec<u32> = keys.into_iter().map(|k| k.2).collect();
+        permute(&mut events, &order);
+        drop(order);
         let latest = events.iter().map(|e| e.ts).max();
         let (as_of, as_of_source) = resolve_as_of(as_of_flag, as_of_config, latest)?;
         let in_view = events.partition_point(|e| e.ts <= as_of);
-        let by_id: HashMap<String, u32> = events
-            .iter()
-            .enumerate()
-            .map(|(i, e)| (e.id.clone(), i as u32))
-            .collect();
+        let by_id = IdIndex::new(&events);
 
         let mut model = Model {
             as_of,
@@ -228,8 +289,7 @@ impl Model {
     /// An event of the as-of view by id.
     pub fn by_id(&self, id: &str) -> Option<u32> {
         self.by_id
-            .get(id)
-            .copied()
+            .get(&self.events, id)
             .filter(|&i| (i as usize) < self.in_view)
     }
 
@@ -444,7 +504,7 @@ impl Model {
 
     fn build_entities(&mut self) {
         // A hash map while collecting (lookups only), then one sort into the ordered map.
-        let mut entities: HashMap<NodeId, Entity> = HashMap::new();
+        let mut entities: FxHashMap<NodeId, Entity> = FxHashMap::default();
         let mut touch = |node: &NodeId, i: u32, registers: bool| {
             let ent = match entities.get_mut(node) {
                 Some(ent) => ent,
@@ -508,5 +568,27 @@ fn same_content(ingest: &Ingest, a: &Origin, b: &Origin) -> bool {
     match (canon(a), canon(b)) {
         (Some(x), Some(y)) => x == y,
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::permute;
+
+    #[test]
+    fn permute_moves_each_item_to_its_place() {
+        // Position k must receive what was at order[k]: cycles, fixed points, a reversal.
+        for order in [
+            vec![0u32, 1, 2, 3, 4],
+            vec![4, 3, 2, 1, 0],
+            vec![1, 2, 0, 4, 3],
+            vec![2, 0, 1, 3, 5, 4],
+            vec![],
+        ] {
+            let mut items: Vec<String> = (0..order.len()).map(|i| format!("e{i}")).collect();
+            let want: Vec<String> = order.iter().map(|&i| format!("e{i}")).collect();
+            permute(&mut items, &order);
+            assert_eq!(items, want, "order {order:?}");
+        }
     }
 }

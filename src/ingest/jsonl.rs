@@ -11,10 +11,10 @@ use std::fmt;
 use serde::Deserialize;
 use serde::de::{self, MapAccess, Visitor};
 use serde_json::value::RawValue;
-use serde_json::{Map, Value};
 
 use crate::event::{
-    Actor, ActorType, EntityType, Event, Origin, Subject, extract_refs, kind_spec, present,
+    Actor, ActorType, EntityType, Event, Origin, RawAttrs, Subject, extract_refs, kind_spec,
+    raw_present,
 };
 use crate::time;
 
@@ -247,13 +247,15 @@ fn parse_inner(bytes: &[u8], origin: Origin, chain: &mut ChainFields) -> Result<
         Some(raw) if raw.get() != "null" => Some(parse_subject(line, raw)?),
         _ => None,
     };
-    let (attrs_raw, attrs): (Box<RawValue>, Map<String, Value>) = match field("attrs") {
+    // `attrs` is read as borrowed members: the line parsed as valid JSON already, so a value
+    // that opens with `{` is an object, and only its keys are needed here.
+    let (attrs_raw, attrs): (Box<RawValue>, RawAttrs<'_>) = match field("attrs") {
         None => (
             RawValue::from_string("{}".into()).expect("valid JSON"),
-            Map::new(),
+            RawAttrs::default(),
         ),
-        Some(raw) => match serde_json::from_str::<Map<String, Value>>(raw.get()) {
-            Ok(map) => (raw.to_owned(), map),
+        Some(raw) => match serde_json::from_str::<Members<'_>>(raw.get()) {
+            Ok(m) => (raw.to_owned(), RawAttrs { members: m.items }),
             Err(_) => {
                 return Err(reject(
                     col(line, raw),
@@ -264,7 +266,7 @@ fn parse_inner(bytes: &[u8], origin: Origin, chain: &mut ChainFields) -> Result<
     };
     let rationale = match field("rationale") {
         Some(raw) if raw.get() != "null" => {
-            if serde_json::from_str::<Map<String, Value>>(raw.get()).is_err() {
+            if !raw.get().starts_with('{') {
                 return Err(reject(
                     col(line, raw),
                     format!("`rationale` must be an object, found {}", json_type(raw)),
@@ -302,7 +304,7 @@ fn parse_inner(bytes: &[u8], origin: Origin, chain: &mut ChainFields) -> Result<
             _ => {}
         }
         for name in spec.required {
-            if !present(attrs.get(*name)) {
+            if !raw_present(attrs.get(name)) {
                 let at = field("attrs").map_or(1, |r| col(line, r));
                 return Err(reject(at, format!("`{kind}` requires `attrs.{name}`")));
             }

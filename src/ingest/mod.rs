@@ -299,14 +299,19 @@ pub fn run(config: &Config) -> anyhow::Result<Ingest> {
                 "{}: records = events + quarantined + folded",
                 jobs[i].1
             );
+            let lines: Vec<Result<Event, Quarantined>> = out
+                .events
+                .into_iter()
+                .map(Ok)
+                .chain(out.quarantine.into_iter().map(Err))
+                .collect();
             datas[i] = Some(FileData {
                 sha256: hex::encode(Sha256::digest(b)),
                 bytes: b.len() as u64,
                 records: out.records,
                 folded: out.folded,
                 chain: Vec::new(),
-                events: out.events,
-                quarantine: out.quarantine,
+                blocks: vec![lines],
             });
         }
     }
@@ -317,6 +322,8 @@ pub fn run(config: &Config) -> anyhow::Result<Ingest> {
 
     let mut ingest = Ingest::default();
     for (job, data) in jobs.iter().zip(&datas) {
+        let events = || data.lines().filter_map(|r| r.as_ref().ok());
+        let total_events = events().count() as u64;
         ingest.files.push(FileReport {
             source: job.0,
             path: job.1.clone(),
@@ -324,21 +331,21 @@ pub fn run(config: &Config) -> anyhow::Result<Ingest> {
             sha256: data.sha256.clone(),
             bytes: data.bytes,
             lines: data.records,
-            events: data.events.len() as u64,
-            quarantined: data.quarantine.len() as u64,
+            events: total_events,
+            quarantined: data.lines().count() as u64 - total_events,
             folded: data.folded,
-            line_digests: data.chain.iter().map(|l| l.hash).collect(),
-            seqs: data
-                .chain
-                .iter()
-                .find_map(|l| l.fields.seq)
-                .zip(data.chain.iter().rev().find_map(|l| l.fields.seq)),
-            ts_range: data
-                .events
-                .iter()
+            line_digests: data.chain_lines().map(|l| l.hash).collect(),
+            seqs: data.chain_lines().find_map(|l| l.fields.seq).zip(
+                data.chain
+                    .iter()
+                    .rev()
+                    .flat_map(|b| b.iter().rev())
+                    .find_map(|l| l.fields.seq),
+            ),
+            ts_range: events()
                 .map(|e| e.ts)
                 .min()
-                .zip(data.events.iter().map(|e| e.ts).max()),
+                .zip(events().map(|e| e.ts).max()),
         });
     }
     for (s, source) in config.sources.iter().enumerate() {
@@ -350,8 +357,7 @@ pub fn run(config: &Config) -> anyhow::Result<Ingest> {
             let key = |i: u32| {
                 let d = &datas[i as usize];
                 (
-                    d.chain
-                        .iter()
+                    d.chain_lines()
                         .find_map(|l| l.fields.seq)
                         .unwrap_or(u64::MAX),
                     jobs[i as usize].1.clone(),
@@ -372,7 +378,7 @@ pub fn run(config: &Config) -> anyhow::Result<Ingest> {
         {
             ChainResult::default()
         } else {
-            let lines = order.iter().flat_map(|&i| datas[i as usize].chain.iter());
+            let lines = order.iter().flat_map(|&i| datas[i as usize].chain_lines());
             chain::verify(
                 lines,
                 anchor,
@@ -406,11 +412,18 @@ pub fn run(config: &Config) -> anyhow::Result<Ingest> {
         .iter()
         .flat_map(|s| s.files.clone())
         .collect();
+    // Each event moves once, into a vector of its final size: at a million events, every
+    // reallocation of the event vector is half a gigabyte copied into fresh pages.
+    ingest.events = Vec::with_capacity(ingest.files.iter().map(|f| f.events as usize).sum());
     let mut datas: Vec<Option<FileData>> = datas.into_iter().map(Some).collect();
     for i in order {
         let data = datas[i as usize].take().expect("each file once");
-        ingest.events.extend(data.events);
-        ingest.quarantine.extend(data.quarantine);
+        for line in data.blocks.into_iter().flatten() {
+            match line {
+                Ok(e) => ingest.events.push(e),
+                Err(q) => ingest.quarantine.push(q),
+            }
+        }
     }
     debug_assert_eq!(
         ingest.lines(),
@@ -421,14 +434,25 @@ pub fn run(config: &Config) -> anyhow::Result<Ingest> {
     Ok(ingest)
 }
 
+/// One file as read: its lines' chain fields and outcomes in blocks, in line order (blocks are
+/// kept apart so that nothing large is copied while a file is read).
 struct FileData {
     sha256: String,
     bytes: u64,
     records: u64,
     folded: u64,
-    chain: Vec<ChainLine>,
-    events: Vec<Event>,
-    quarantine: Vec<Quarantined>,
+    chain: Vec<Vec<ChainLine>>,
+    blocks: Vec<Vec<Result<Event, Quarantined>>>,
+}
+
+impl FileData {
+    fn chain_lines(&self) -> impl DoubleEndedIterator<Item = &ChainLine> {
+        self.chain.iter().flatten()
+    }
+
+    fn lines(&self) -> impl Iterator<Item = &Result<Event, Quarantined>> {
+        self.blocks.iter().flatten()
+    }
 }
 
 /// Block size for reading: large enough to amortise, small enough to stream.
@@ -443,8 +467,7 @@ fn read_file(path: &Path, source: u32, file: u32) -> anyhow::Result<FileData> {
         records: 0,
         folded: 0,
         chain: Vec::new(),
-        events: Vec::new(),
-        quarantine: Vec::new(),
+        blocks: Vec::new(),
     };
     let mut buf: Vec<u8> = Vec::with_capacity(BLOCK);
     let mut line_no = 0u64;
@@ -489,7 +512,7 @@ fn read_file(path: &Path, source: u32, file: u32) -> anyhow::Result<FileData> {
         }
         let first = line_no;
         line_no += spans.len() as u64;
-        let parsed: Vec<(ChainLine, Result<Event, Quarantined>)> = spans
+        let (chain, lines): (Vec<ChainLine>, Vec<Result<Event, Quarantined>>) = spans
             .par_iter()
             .enumerate()
             .with_min_len(256)
@@ -521,18 +544,13 @@ fn read_file(path: &Path, source: u32, file: u32) -> anyhow::Result<FileData> {
                     result,
                 )
             })
-            .collect();
-        for (c, r) in parsed {
-            out.chain.push(c);
-            match r {
-                Ok(e) => out.events.push(e),
-                Err(q) => out.quarantine.push(q),
-            }
-        }
+            .unzip();
+        out.records += chain.len() as u64;
+        out.chain.push(chain);
+        out.blocks.push(lines);
         offset += cut as u64;
         buf.drain(..cut);
     }
     out.sha256 = hex::encode(hasher.finalize());
-    out.records = out.chain.len() as u64;
     Ok(out)
 }
