@@ -213,6 +213,11 @@ impl Timer {
         }
     }
 
+    /// Whether timings are printed.
+    pub fn on(&self) -> bool {
+        self.on
+    }
+
     pub fn lap(&mut self, stage: &str) {
         if self.on {
             let now = std::time::Instant::now();

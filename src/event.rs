@@ -7,6 +7,7 @@
 //! entities and other events are extracted once, at ingest, into [`Event::refs`].
 
 use std::fmt;
+use std::sync::Arc;
 
 use jiff::Timestamp;
 use serde::Serialize;
@@ -76,20 +77,88 @@ impl fmt::Display for EntityType {
 }
 
 /// A graph node id, `TYPE:ID` (`model_version:credit-risk@1.4.0`).
-#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(transparent)]
-pub struct NodeId(pub String);
+///
+/// Shared, not copied: the entity map, the graph and every reference to a node hold the same
+/// text, and ingest interns the ids that events reference (a million decisions name the same few
+/// deployments and model versions).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct NodeId(pub Arc<str>);
+
+impl Default for NodeId {
+    fn default() -> NodeId {
+        NodeId(Arc::from(""))
+    }
+}
+
+impl Serialize for NodeId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+/// Lookups by `&str` in maps keyed by node id (no node id built to ask).
+impl std::borrow::Borrow<str> for NodeId {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<String> for NodeId {
+    fn from(s: String) -> NodeId {
+        NodeId(Arc::from(s))
+    }
+}
+
+impl From<&str> for NodeId {
+    fn from(s: &str) -> NodeId {
+        NodeId(Arc::from(s))
+    }
+}
+
+/// Writes `TYPE:ID` into `buf` (cleared first) and returns it: a lookup key without allocating.
+pub fn node_key<'b>(buf: &'b mut String, ty: EntityType, id: &str) -> &'b str {
+    buf.clear();
+    buf.push_str(ty.as_str());
+    buf.push(':');
+    buf.push_str(id);
+    buf
+}
+
+thread_local! {
+    /// Node ids already made on this thread (bounded: cleared when it grows past its limit).
+    static INTERNED: std::cell::RefCell<(rustc_hash::FxHashSet<Arc<str>>, String)> =
+        std::cell::RefCell::default();
+}
+
+const INTERN_LIMIT: usize = 1 << 16;
 
 impl NodeId {
     pub fn new(ty: EntityType, id: &str) -> NodeId {
-        NodeId(format!("{}:{id}", ty.as_str()))
+        NodeId(Arc::from(format!("{}:{id}", ty.as_str())))
+    }
+
+    /// [`NodeId::new`], sharing the text with an equal id made before on this thread.
+    pub fn interned(ty: EntityType, id: &str) -> NodeId {
+        INTERNED.with(|cell| {
+            let (set, buf) = &mut *cell.borrow_mut();
+            let key = node_key(buf, ty, id);
+            if let Some(found) = set.get(key) {
+                return NodeId(found.clone());
+            }
+            if set.len() >= INTERN_LIMIT {
+                set.clear();
+            }
+            let made: Arc<str> = Arc::from(key);
+            set.insert(made.clone());
+            NodeId(made)
+        })
     }
 
     /// Parses `TYPE:ID` where TYPE is an entity type; `None` otherwise.
     pub fn parse(s: &str) -> Option<NodeId> {
         let (ty, id) = s.split_once(':')?;
         EntityType::parse(ty)?;
-        (!id.is_empty()).then(|| NodeId(s.to_string()))
+        (!id.is_empty()).then(|| NodeId::from(s))
     }
 
     pub fn entity_type(&self) -> Option<EntityType> {
@@ -100,7 +169,7 @@ impl NodeId {
 
     /// The part after `TYPE:`.
     pub fn id(&self) -> &str {
-        self.0.split_once(':').map_or(&self.0, |(_, id)| id)
+        self.0.split_once(':').map_or(&*self.0, |(_, id)| id)
     }
 
     pub fn as_str(&self) -> &str {
@@ -484,7 +553,7 @@ pub fn extract_refs(
     if let Some(s) = system {
         refs.push(Ref {
             field: "system",
-            target: NodeId::new(T::System, s),
+            target: NodeId::interned(T::System, s),
         });
     }
     let spec = kind_spec(kind);
@@ -493,13 +562,13 @@ pub fn extract_refs(
     {
         refs.push(Ref {
             field: "subject",
-            target: subject.node(),
+            target: NodeId::interned(subject.kind, &subject.id),
         });
     }
     let str_of = |key: &str| attrs.str_of(key);
     let typed = |field: &'static str, key: &str, refs: &mut Vec<Ref>| {
         for v in as_str_list(attrs.value(key).as_ref()) {
-            let target = NodeId::parse(v).unwrap_or_else(|| NodeId(v.to_string()));
+            let target = NodeId::parse(v).unwrap_or_else(|| NodeId::from(v));
             refs.push(Ref { field, target });
         }
     };
@@ -510,7 +579,7 @@ pub fn extract_refs(
         if let Some(v) = v {
             refs.push(Ref {
                 field,
-                target: NodeId::new(ty, &v),
+                target: NodeId::interned(ty, &v),
             });
         }
     };
@@ -524,7 +593,7 @@ pub fn extract_refs(
                 {
                     refs.push(Ref {
                         field,
-                        target: NodeId::new(T::Dataset, id),
+                        target: NodeId::interned(T::Dataset, id),
                     });
                 }
             }
@@ -549,7 +618,7 @@ pub fn extract_refs(
                 let id = format!("{model}@{parent}");
                 refs.push(Ref {
                     field: "attrs.parent_version",
-                    target: NodeId::new(T::ModelVersion, &id),
+                    target: NodeId::interned(T::ModelVersion, &id),
                 });
             }
             one(

@@ -20,16 +20,17 @@
 //! matches (`crate::link`); they make edges of that relation, in the direction the relation has
 //! above (the matched entity is the event's subject).
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeSet, VecDeque};
 use std::fmt::Write;
 
 use petgraph::Direction;
 use petgraph::stable_graph::{NodeIndex, StableDiGraph};
 use petgraph::visit::{EdgeRef, IntoEdgeReferences};
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 
-use crate::event::{EntityType, NodeId};
+use crate::event::{EntityType, NodeId, node_key};
 use crate::model::Model;
 
 /// The typed edges of the lineage graph.
@@ -86,16 +87,49 @@ impl Rel {
     }
 }
 
-#[derive(Clone, Debug, Serialize)]
+/// Serialized as `{id, type, label, unresolved, aliases?}` (`ARCHITECTURE.md`).
+#[derive(Clone, Debug)]
 pub struct Node {
     pub id: NodeId,
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub label: String,
+    /// The entity type's name (`unknown` for an id of no entity type).
+    pub kind: &'static str,
+    /// A system's registered name, else the id after `TYPE:` (see [`Node::label`]).
+    pub label: Label,
     pub unresolved: bool,
     /// Other ids joined to this node by `[[link]] same`.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub aliases: Vec<NodeId>,
+}
+
+impl Serialize for Node {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Node", 5)?;
+        st.serialize_field("id", &self.id)?;
+        st.serialize_field("type", self.kind)?;
+        st.serialize_field("label", self.label())?;
+        st.serialize_field("unresolved", &self.unresolved)?;
+        if !self.aliases.is_empty() {
+            st.serialize_field("aliases", &self.aliases)?;
+        }
+        st.end()
+    }
+}
+
+/// A node's label without a copy of its id for the common case (a million decision nodes).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Label {
+    /// The node id's part after `TYPE:`.
+    Id,
+    Name(String),
+}
+
+impl Node {
+    pub fn label(&self) -> &str {
+        match &self.label {
+            Label::Id => self.id.id(),
+            Label::Name(n) => n,
+        }
+    }
 }
 
 /// An edge with the index of the event that states it.
@@ -110,13 +144,15 @@ pub struct Edge {
 pub struct LineageGraph {
     pub graph: StableDiGraph<Node, Edge>,
     /// Node id → index, for lookups only (never iterated into output).
-    index: HashMap<NodeId, NodeIndex>,
+    index: FxHashMap<NodeId, NodeIndex>,
 }
 
 /// Builds the graph from the latest state of every entity.
 pub fn build(model: &Model) -> LineageGraph {
     let mut graph = StableDiGraph::with_capacity(model.entities.len(), model.entities.len());
-    let mut index = HashMap::with_capacity(model.entities.len());
+    let mut index = FxHashMap::with_capacity_and_hasher(model.entities.len(), Default::default());
+    // The latest registering event of each node, by node index ("entity state").
+    let mut state: Vec<Option<u32>> = Vec::with_capacity(model.entities.len());
     // Entities iterate in node-id byte order, so node indices follow it too.
     for (id, ent) in &model.entities {
         let ty = id.entity_type();
@@ -129,33 +165,32 @@ pub fn build(model: &Model) -> LineageGraph {
             }),
             _ => None,
         }
-        .unwrap_or_else(|| id.id().to_string());
-        let kind = ty.map_or("unknown", EntityType::as_str).to_string();
+        .filter(|name| name != id.id())
+        .map_or(Label::Id, Label::Name);
         let ix = graph.add_node(Node {
             id: id.clone(),
-            kind,
+            kind: ty.map_or("unknown", EntityType::as_str),
             label,
             unresolved: ent.unresolved,
             aliases: ent.aliases.clone(),
         });
         index.insert(id.clone(), ix);
+        state.push(ent.registered.last().copied());
     }
     // (from, to, rel, event) by node index; indices follow node-id order, so sorting them sorts ids.
     let mut edges: Vec<(u32, u32, Rel, u32)> = Vec::new();
+    let mut buf = String::new();
     for (i, e) in model.current() {
         let Some(subject) = e.subject.as_ref() else {
             continue;
         };
-        let is_state = || {
-            e.is_registering()
-                && model.state(&subject.node()).map(|s| s.id.as_str()) == Some(e.id.as_str())
-        };
-        let Some(&me) = index.get(&subject.node()) else {
+        let Some(&me) = index.get(node_key(&mut buf, subject.kind, &subject.id)) else {
             continue;
         };
-        let mut state: Option<bool> = None;
+        // Event ids are unique in the model, so "this event is the state" is an index test.
+        let is_state = e.is_registering() && state[me.index()] == Some(i);
         for r in &e.refs {
-            let Some(&other) = index.get(&r.target) else {
+            let Some(&other) = index.get(r.target.as_str()) else {
                 continue;
             };
             let (from, to, rel, needs_state) = match (e.kind.as_str(), r.field) {
@@ -187,7 +222,7 @@ pub fn build(model: &Model) -> LineageGraph {
                 },
             };
             // Registration edges come from the entity's current state only.
-            if needs_state && !*state.get_or_insert_with(is_state) {
+            if needs_state && !is_state {
                 continue;
             }
             edges.push((from.index() as u32, to.index() as u32, rel, i));
@@ -287,7 +322,7 @@ impl LineageGraph {
                 s,
                 "  {} [label={}{style}];",
                 dot_str(n.id.as_str()),
-                dot_str(&format!("{}\n{}", n.kind, n.label))
+                dot_str(&format!("{}\n{}", n.kind, n.label()))
             );
         }
         for e in &json.edges {

@@ -151,7 +151,7 @@ impl Same {
             if let Some(subject) = &mut e.subject {
                 let node = subject.node();
                 if let Some((canon, i)) = self.resolve(node.as_str()) {
-                    let canon = NodeId(canon);
+                    let canon = NodeId::from(canon);
                     if canon.entity_type() == Some(subject.kind) {
                         subject.id = canon.id().to_string();
                         ingest.aliases.insert(node, canon);
@@ -161,7 +161,7 @@ impl Same {
             }
             for r in &mut e.refs {
                 if let Some((canon, i)) = self.resolve(r.target.as_str()) {
-                    let canon = NodeId(canon);
+                    let canon = NodeId::from(canon);
                     ingest
                         .aliases
                         .insert(std::mem::replace(&mut r.target, canon.clone()), canon);

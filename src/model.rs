@@ -19,7 +19,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::event::{EntityType, Event, NodeId, Origin};
+use crate::event::{EntityType, Event, NodeId, Origin, node_key};
 use crate::ingest::Ingest;
 
 /// An entity: a node of the lineage graph with the events that register, concern or name it.
@@ -109,7 +109,7 @@ impl IdIndex {
 }
 
 /// Reorders `items` so that position k holds what was at `order[k]` (a permutation), in place.
-fn permute<T>(items: &mut [T], order: &[u32]) {
+pub(crate) fn permute<T>(items: &mut [T], order: &[u32]) {
     debug_assert_eq!(items.len(), order.len());
     let mut placed = vec![false; items.len()];
     for start in 0..items.len() {
@@ -195,6 +195,8 @@ impl Model {
             events.retain(|_| *flags.next().expect("one flag per event"));
         }
         drop(keep);
+        let mut timer = crate::cli::Timer::new();
+        timer.lap("  dedup");
         let duplicates = dups
             .into_par_iter()
             .map(|(id, first, other)| {
@@ -210,6 +212,7 @@ impl Model {
 
         // Sort keys, not the (large) events, then move each event into place along the cycles of
         // the permutation; the index breaks ties in ingest order (stable).
+        timer.lap("  dups");
         let mut keys: Vec<(Timestamp, Option<Timestamp>, u32)> = events
             .iter()
             .enumerate()
@@ -222,7 +225,9 @@ impl Model {
         let latest = events.iter().map(|e| e.ts).max();
         let (as_of, as_of_source) = resolve_as_of(as_of_flag, as_of_config, latest)?;
         let in_view = events.partition_point(|e| e.ts <= as_of);
+        timer.lap("  sort");
         let by_id = IdIndex::new(&events);
+        timer.lap("  by_id");
 
         let mut model = Model {
             as_of,
@@ -236,7 +241,9 @@ impl Model {
             by_id,
         };
         model.apply_corrections();
+        timer.lap("  correct");
         model.build_entities();
+        timer.lap("  entities");
         for (alias, canonical) in &ingest.aliases {
             if let Some(ent) = model.entities.get_mut(canonical) {
                 ent.aliases.push(alias.clone());
@@ -504,15 +511,27 @@ impl Model {
 
     fn build_entities(&mut self) {
         // A hash map while collecting (lookups only), then one sort into the ordered map.
-        let mut entities: FxHashMap<NodeId, Entity> = FxHashMap::default();
-        let mut touch = |node: &NodeId, i: u32, registers: bool| {
-            let ent = match entities.get_mut(node) {
-                Some(ent) => ent,
-                None => entities.entry(node.clone()).or_insert_with(|| Entity {
-                    node: node.clone(),
-                    ..Entity::default()
-                }),
+        // Entities in a vector, found through a map of small entries (node id → position): at a
+        // million decisions, a map holding the entities themselves is rehashed and copied while
+        // it grows. Lookups take `&str`; a node id is made (and shared by key and entity) only
+        // for a new entity, and a reference's interned id is shared rather than copied.
+        let mut list: Vec<Entity> = Vec::new();
+        let mut at: FxHashMap<NodeId, u32> =
+            FxHashMap::with_capacity_and_hasher(self.in_view, Default::default());
+        let mut touch = |key: &str, made: Option<&NodeId>, i: u32, registers: bool| {
+            let k = match at.get(key) {
+                Some(&k) => k as usize,
+                None => {
+                    let node = made.cloned().unwrap_or_else(|| NodeId::from(key));
+                    at.insert(node.clone(), list.len() as u32);
+                    list.push(Entity {
+                        node,
+                        ..Entity::default()
+                    });
+                    list.len() - 1
+                }
             };
+            let ent = &mut list[k];
             if registers {
                 ent.registered.push(i);
             }
@@ -520,37 +539,49 @@ impl Model {
                 ent.timeline.push(i);
             }
         };
+        let mut buf = String::new();
         for (i, e) in self.events[..self.in_view].iter().enumerate() {
             // Unknown kinds are kept and shown (LOG-01 (a)), but no other rule reads them.
             if self.superseded_by[i].is_some() || e.spec().is_none() {
                 continue;
             }
             let i = i as u32;
-            if let Some(node) = e.subject_node() {
-                touch(&node, i, e.is_registering());
+            if let Some(s) = &e.subject {
+                touch(
+                    node_key(&mut buf, s.kind, &s.id),
+                    None,
+                    i,
+                    e.is_registering(),
+                );
             }
             for r in &e.refs {
-                touch(&r.target, i, false);
+                touch(r.target.as_str(), Some(&r.target), i, false);
             }
         }
-        let registered_models: std::collections::BTreeSet<String> = entities
-            .values()
+        drop(at);
+        let registered_models: std::collections::BTreeSet<&str> = list
+            .iter()
             .filter(|e| {
                 e.node.entity_type() == Some(EntityType::ModelVersion) && !e.registered.is_empty()
             })
-            .filter_map(|e| e.node.id().rsplit_once('@').map(|(m, _)| m.to_string()))
+            .filter_map(|e| e.node.id().rsplit_once('@').map(|(m, _)| m))
             .collect();
-        let mut sorted: Vec<(NodeId, Entity)> = entities.into_iter().collect();
-        sorted.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        for (_, ent) in sorted.iter_mut() {
-            ent.unresolved = match ent.node.entity_type() {
+        let unresolved: Vec<bool> = list
+            .iter()
+            .map(|ent| match ent.node.entity_type() {
                 Some(EntityType::Job | EntityType::Resource) => false,
                 Some(EntityType::Model) => !registered_models.contains(ent.node.id()),
                 Some(_) => ent.registered.is_empty(),
                 None => true,
-            };
+            })
+            .collect();
+        drop(registered_models);
+        for (ent, u) in list.iter_mut().zip(unresolved) {
+            ent.unresolved = u;
         }
-        self.entities = sorted.into_iter().collect();
+        list.par_sort_unstable_by(|a, b| a.node.cmp(&b.node));
+        // Sorted input: the map is built in one pass, without sorting again.
+        self.entities = list.into_iter().map(|e| (e.node.clone(), e)).collect();
     }
 }
 

@@ -57,7 +57,7 @@ fn of_kind<'m>(cx: &Cx<'m>, kind: &'m str) -> impl Iterator<Item = (u32, &'m Eve
 /// The subject of an event as a finding subject: its node id, else `event:ID`.
 fn subject_of(e: &Event) -> String {
     e.subject_node()
-        .map_or_else(|| format!("event:{}", e.id), |n| n.0)
+        .map_or_else(|| format!("event:{}", e.id), |n| n.0.to_string())
 }
 
 // --- ACC-01 ---------------------------------------------------------------------------------
@@ -686,7 +686,8 @@ impl Rule for Acc04 {
         let on_listed = |e: &Event| {
             e.subject.as_ref().is_some_and(|s| {
                 resources.iter().any(|r| {
-                    s.is(&NodeId(r.clone())) || (s.kind == EntityType::Resource && *r == s.id)
+                    s.is(&NodeId::from(r.as_str()))
+                        || (s.kind == EntityType::Resource && *r == s.id)
                 })
             })
         };

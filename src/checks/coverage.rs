@@ -185,7 +185,7 @@ fn run(cx: &Cx<'_>) -> Outcome {
         let stop = model.event(off.stop);
         let subject = stop
             .subject_node()
-            .map_or_else(|| format!("event:{}", stop.id), |n| n.0);
+            .map_or_else(|| format!("event:{}", stop.id), |n| n.0.to_string());
         let resumed = off.resume.map(|r| model.event(r));
         let late = match resumed {
             None => true,

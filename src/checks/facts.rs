@@ -164,7 +164,7 @@ pub fn entities_of(
     let prefix = format!("{}:", ty.as_str());
     model
         .entities
-        .range(NodeId(prefix.clone())..)
+        .range(NodeId::from(prefix.clone())..)
         .take_while(move |(k, _)| k.0.starts_with(&prefix))
 }
 

@@ -518,24 +518,35 @@ pub fn run(model: &Model, graph: &LineageGraph, config: &Config, ingest: &Ingest
     // LOG-08 reads the other rules' findings: it runs after them.
     let (first, last): (Vec<_>, Vec<_>) =
         selected.into_iter().partition(|r| r.meta().id != "LOG-08");
+    let mut timer = crate::cli::Timer::new();
     let facts = facts::Facts::compute(model, config);
+    timer.lap("  facts");
     let facts = &facts;
-    let outcomes: Vec<(&'static dyn Rule, Outcome)> = first
+    let outcomes: Vec<(&'static dyn Rule, Outcome, std::time::Duration)> = first
         .par_iter()
         .map(|r| {
-            (
-                *r,
-                r.run(&Cx {
-                    model,
-                    facts,
-                    graph,
-                    config,
-                    ingest,
-                    rule: r.meta(),
-                }),
-            )
+            let started = std::time::Instant::now();
+            let outcome = r.run(&Cx {
+                model,
+                facts,
+                graph,
+                config,
+                ingest,
+                rule: r.meta(),
+            });
+            (*r, outcome, started.elapsed())
         })
         .collect();
+    if timer.on() {
+        // The slowest rules (CPU time of each; they run in parallel).
+        let mut slow: Vec<_> = outcomes.iter().map(|(r, _, t)| (*t, r.meta().id)).collect();
+        slow.sort_by(|a, b| b.cmp(a));
+        for (t, id) in slow.iter().take(8) {
+            eprintln!("timing:   {id:<8} {:>8.3} s", t.as_secs_f64());
+        }
+    }
+    let outcomes: Vec<(&'static dyn Rule, Outcome)> =
+        outcomes.into_iter().map(|(r, o, _)| (r, o)).collect();
 
     let mut findings = Vec::new();
     let mut runs = Vec::new();

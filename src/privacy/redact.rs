@@ -58,7 +58,7 @@ impl Ids {
     pub fn node_str(&self, s: &str) -> Option<String> {
         let node = NodeId::parse(s)?;
         let mapped = self.node(&node);
-        (mapped != node).then_some(mapped.0)
+        (mapped != node).then_some(mapped.0.to_string())
     }
 
     pub fn is_empty(&self) -> bool {

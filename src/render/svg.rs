@@ -924,7 +924,7 @@ pub fn lineage_with(
                     .cmp(&rank(*b))
                     .then_with(|| g[*a].id.cmp(&g[*b].id))
             });
-        let key = parent.map_or(String::new(), |p| g[p].id.0.clone());
+        let key = parent.map_or(String::new(), |p| g[p].id.0.to_string());
         groups
             .entry(key)
             .or_insert_with(|| (parent, Vec::new()))
@@ -944,14 +944,14 @@ pub fn lineage_with(
         vid.insert(n, vnodes.len());
         vnodes.push(VNode {
             kind: VKind::Real(n),
-            key: g[n].id.0.clone(),
+            key: g[n].id.0.to_string(),
             floor: floor_of(ty(n)),
             layer: 0,
         });
     }
     for (parent, members) in &collapsed {
         let v = vnodes.len();
-        let pid = parent.map(|p| g[p].id.0.clone());
+        let pid = parent.map(|p| g[p].id.0.to_string());
         vnodes.push(VNode {
             kind: VKind::Group {
                 ty: "decision".into(),
@@ -1128,7 +1128,7 @@ pub fn lineage_with(
             let count = members.iter().map(|&m| weight(&vnodes[m])).sum();
             let decisions = gty == "decision";
             let pid = parent.map(|p| match &vnodes[p].kind {
-                VKind::Real(x) => g[*x].id.0.clone(),
+                VKind::Real(x) => g[*x].id.0.to_string(),
                 _ => vnodes[p].key.clone(),
             });
             let v = vnodes.len();
@@ -1428,7 +1428,7 @@ pub fn lineage_with(
     }
     let name_of = |v: usize| -> String {
         match &vnodes[v].kind {
-            VKind::Real(x) => g[*x].id.0.clone(),
+            VKind::Real(x) => g[*x].id.0.to_string(),
             VKind::Group {
                 ty,
                 count,
@@ -1507,9 +1507,9 @@ pub fn lineage_with(
                     let (fill, stroke) = colours(t);
                     let is_focus = Some(*node) == focus;
                     let href = links::href(&nd.id);
-                    let mut tip = nd.id.0.clone();
-                    if nd.label != nd.id.id() {
-                        let _ = write!(tip, " ({})", nd.label);
+                    let mut tip = nd.id.0.to_string();
+                    if nd.label() != nd.id.id() {
+                        let _ = write!(tip, " ({})", nd.label());
                     }
                     if nd.unresolved {
                         tip.push_str(" · unresolved: referenced but never registered");
@@ -1554,7 +1554,7 @@ pub fn lineage_with(
                         px(x + 6.0),
                         px(y + 29.0),
                         if is_focus { " font-weight=\"700\"" } else { "" },
-                        esc(&clip_mid(&nd.label, LABEL_CHARS)),
+                        esc(&clip_mid(nd.label(), LABEL_CHARS)),
                     );
                     if href.is_some() {
                         out.push_str("</a>");

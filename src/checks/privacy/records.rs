@@ -264,7 +264,7 @@ impl Rule for Prv02 {
             });
             out.push(
                 Draft::new(
-                    NodeId::new(EntityType::Deployment, d).0,
+                    NodeId::new(EntityType::Deployment, d).0.to_string(),
                     format!("a|{day}"),
                     "a",
                     Level::Deny,
@@ -332,7 +332,7 @@ it is older than `rotation_max_age` ({max_age}) at {} (next rotation was due {})
             }
             out.push(
                 Draft::new(
-                    NodeId::new(EntityType::System, s).0,
+                    NodeId::new(EntityType::System, s).0.to_string(),
                     "b",
                     "b",
                     Level::Warn,
@@ -509,7 +509,10 @@ impl Rule for Prv03 {
         let mut out = Vec::new();
         for (id, r) in &received {
             let rec = model.event(*r);
-            let subject = rec.subject_node().map(|n| n.0).unwrap_or_default();
+            let subject = rec
+                .subject_node()
+                .map(|n| n.0.to_string())
+                .unwrap_or_default();
             let system = cx.facts.system_of_event(rec);
             let due = deadline.after(rec.ts);
             let resolutions = resolved.get(id).map_or(&[][..], Vec::as_slice);

@@ -216,7 +216,7 @@ impl Rule for Ret02 {
             evidence.push(cx.evi(first_event, Some("first production deployment".into())));
             out.push(
                 Draft::new(
-                    NodeId::new(EntityType::System, s).0,
+                    NodeId::new(EntityType::System, s).0.to_string(),
                     "b",
                     "b",
                     Level::Warn,

@@ -66,7 +66,7 @@ pub fn state(cx: &Cx<'_>) -> State {
                 h.update(model.event(i).id.as_bytes());
                 h.update(b"\n");
             }
-            (node.0.clone(), hex::encode(h.finalize()))
+            (node.0.to_string(), hex::encode(h.finalize()))
         })
         .collect();
     State {

@@ -349,7 +349,7 @@ fn page(
             }
             "document.registered" if is_state(cx, i) && names("attrs.describes") => {
                 if let Some(d) = e.subject_node()
-                    && !documents.iter().any(|x| x.link.id == d.0)
+                    && !documents.iter().any(|x| *x.link.id == *d.0)
                 {
                     documents.push(document(cx, &d, "describes this dataset"));
                 }

@@ -203,7 +203,7 @@ fn entities_diff(cx: &Cx<'_>) -> EntitiesDiff {
     let prev = cx.previous.as_ref().expect("a previous version");
     let now = data::state(cx).entities;
     let type_of = |id: &str| {
-        NodeId(id.to_string())
+        NodeId::from(id)
             .entity_type()
             .map_or_else(|| "other".to_string(), |t| t.as_str().to_string())
     };
@@ -236,7 +236,7 @@ fn entities_diff(cx: &Cx<'_>) -> EntitiesDiff {
         }
     }
     let current = |id: &&String| {
-        let node = NodeId(id.to_string());
+        let node = NodeId::from(id.as_str());
         let link = EntityLink::new(cx, &node);
         EntityRow {
             entity_type: type_of(id),
@@ -251,7 +251,7 @@ fn entities_diff(cx: &Cx<'_>) -> EntitiesDiff {
         changed: List::new(changed.iter().map(current)),
         removed: List::new(removed.iter().map(|id| EntityRow {
             entity_type: type_of(id),
-            label: NodeId(id.to_string()).id().to_string(),
+            label: NodeId::from(id.as_str()).id().to_string(),
             id: id.to_string(),
             href: None,
         })),

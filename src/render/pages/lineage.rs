@@ -419,7 +419,7 @@ pub fn write(cx: &Cx<'_>, pages: &mut Pages) -> anyhow::Result<()> {
     let mut types: BTreeMap<String, usize> = BTreeMap::new();
     let mut unresolved = 0;
     for n in g.node_indices() {
-        *types.entry(g[n].kind.clone()).or_default() += 1;
+        *types.entry(g[n].kind.to_string()).or_default() += 1;
         unresolved += usize::from(g[n].unresolved);
     }
     // Edges in (from, to, rel) order; decided_by counted per source.

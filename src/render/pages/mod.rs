@@ -107,7 +107,7 @@ impl EventRow {
             kind: e.kind.clone(),
             actor: e.actor.id.clone(),
             subject_href: subject.as_ref().and_then(links::href),
-            subject: subject.map(|s| s.0),
+            subject: subject.map(|s| s.0.to_string()),
             href: links::event_href(i),
             path: file.path.clone(),
             line: e.origin.line,
@@ -127,7 +127,7 @@ pub struct EntityLink {
 impl EntityLink {
     pub fn new(cx: &Cx<'_>, node: &NodeId) -> EntityLink {
         EntityLink {
-            id: node.0.clone(),
+            id: node.0.to_string(),
             label: node.id().to_string(),
             href: links::href(node),
             unresolved: cx.model().entity(node).is_none_or(|e| e.unresolved),

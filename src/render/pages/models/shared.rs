@@ -131,7 +131,7 @@ pub(in crate::render::pages) fn lineage(cx: &Cx<'_>, node: &NodeId, base: &str) 
         .map(|&n| {
             let g = &graph.graph[n];
             LineageNode {
-                kind: g.kind.clone(),
+                kind: g.kind.to_string(),
                 link: EntityLink::new(cx, &g.id),
                 focus: n == focus,
             }
