@@ -27,7 +27,6 @@ use petgraph::Direction;
 use petgraph::stable_graph::{NodeIndex, StableDiGraph};
 use petgraph::visit::{EdgeRef, IntoEdgeReferences};
 use rayon::prelude::*;
-use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use crate::event::{EntityType, NodeId, node_key};
@@ -143,14 +142,13 @@ pub struct Edge {
 #[derive(Debug)]
 pub struct LineageGraph {
     pub graph: StableDiGraph<Node, Edge>,
-    /// Node id → index, for lookups only (never iterated into output).
-    index: FxHashMap<NodeId, NodeIndex>,
+    // Nodes are added once, in node-id byte order, and never removed: node index k is the k-th
+    // node id, so a lookup is a binary search over the nodes (no map beside them).
 }
 
 /// Builds the graph from the latest state of every entity.
 pub fn build(model: &Model) -> LineageGraph {
     let mut graph = StableDiGraph::with_capacity(model.entities.len(), model.entities.len());
-    let mut index = FxHashMap::with_capacity_and_hasher(model.entities.len(), Default::default());
     // The latest registering event of each node, by node index ("entity state").
     let mut state: Vec<Option<u32>> = Vec::with_capacity(model.entities.len());
     // Entities iterate in node-id byte order, so node indices follow it too.
@@ -174,25 +172,36 @@ pub fn build(model: &Model) -> LineageGraph {
             unresolved: ent.unresolved,
             aliases: ent.aliases.clone(),
         });
-        index.insert(id.clone(), ix);
+        debug_assert_eq!(ix.index(), state.len());
         state.push(ent.registered.last().copied());
     }
     // (from, to, rel, event) by node index; indices follow node-id order, so sorting them sorts ids.
     let mut edges: Vec<(u32, u32, Rel, u32)> = Vec::new();
     let mut buf = String::new();
+    // Keyed by the address of a reference's node id text, which lives as long as the model.
+    let mut by_address: rustc_hash::FxHashMap<usize, Option<usize>> = Default::default();
     for (i, e) in model.current() {
         let Some(subject) = e.subject.as_ref() else {
             continue;
         };
-        let Some(&me) = index.get(node_key(&mut buf, subject.kind, &subject.id)) else {
+        let Some(me) = model
+            .entities
+            .position(node_key(&mut buf, subject.kind, &subject.id))
+        else {
             continue;
         };
         // Event ids are unique in the model, so "this event is the state" is an index test.
+        let me: NodeIndex = NodeIndex::new(me);
         let is_state = e.is_registering() && state[me.index()] == Some(i);
         for r in &e.refs {
-            let Some(&other) = index.get(r.target.as_str()) else {
+            // References share interned ids: remember each id's node by its address.
+            let Some(other) = *by_address
+                .entry(r.target.0.as_ptr() as usize)
+                .or_insert_with(|| model.entities.position(r.target.as_str()))
+            else {
                 continue;
             };
+            let other: NodeIndex = NodeIndex::new(other);
             let (from, to, rel, needs_state) = match (e.kind.as_str(), r.field) {
                 ("run.completed", "attrs.inputs") => (other, me, Rel::Consumes, true),
                 ("run.completed", "attrs.outputs") => (me, other, Rel::Produces, true),
@@ -238,7 +247,7 @@ pub fn build(model: &Model) -> LineageGraph {
             Edge { rel, event },
         );
     }
-    LineageGraph { graph, index }
+    LineageGraph { graph }
 }
 
 /// The JSON shape of `trailbook graph --format json` (`ARCHITECTURE.md`).
@@ -256,6 +265,19 @@ pub struct EdgeJson<'a> {
 }
 
 impl LineageGraph {
+    fn index_of(&self, id: &NodeId) -> Option<NodeIndex> {
+        let (mut lo, mut hi) = (0, self.graph.node_count());
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            match self.graph[NodeIndex::new(mid)].id.cmp(id) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return Some(NodeIndex::new(mid)),
+            }
+        }
+        None
+    }
+
     /// The nodes within `depth` edges (either direction) of `focus`, or all nodes.
     pub fn select(
         &self,
@@ -265,7 +287,7 @@ impl LineageGraph {
         let Some(focus) = focus else {
             return Ok(self.graph.node_indices().collect());
         };
-        let &start = self.index.get(focus).ok_or_else(|| {
+        let start = self.index_of(focus).ok_or_else(|| {
             anyhow::anyhow!("`{focus}` is not a node of the lineage graph (node ids are TYPE:ID, e.g. model_version:credit-risk@1.4.0)")
         })?;
         let mut seen = BTreeSet::from([start]);
@@ -343,7 +365,7 @@ impl LineageGraph {
     /// itself and without parent versions (a version's parent is not its training data). In
     /// node-id order; empty when `node` is not in the graph.
     pub fn upstream(&self, node: &NodeId) -> BTreeSet<NodeId> {
-        let Some(&start) = self.index.get(node) else {
+        let Some(start) = self.index_of(node) else {
             return BTreeSet::new();
         };
         let mut seen = BTreeSet::from([start]);
@@ -367,7 +389,7 @@ impl LineageGraph {
     }
 
     pub fn node(&self, id: &NodeId) -> Option<NodeIndex> {
-        self.index.get(id).copied()
+        self.index_of(id)
     }
 }
 

@@ -14,6 +14,9 @@ use std::collections::BTreeMap;
 
 use rustc_hash::FxHashMap;
 
+mod entities;
+pub use entities::Entities;
+
 use jiff::Timestamp;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -27,14 +30,18 @@ use crate::ingest::Ingest;
 pub struct Entity {
     pub node: NodeId,
     /// Registering events (indices into `Model::events`), in event order.
-    pub registered: Vec<u32>,
+    pub registered: EventList,
     /// Every effective event whose subject is this entity or that references it, in event order.
-    pub timeline: Vec<u32>,
+    pub timeline: EventList,
     pub unresolved: bool,
     /// Other ids that name this entity (`[[link]] same`), in byte order.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub aliases: Vec<NodeId>,
 }
+
+/// Indices into `Model::events`. Most entities are one decision with one event: the first few
+/// indices are held inline (same size as a `Vec`), so a million decisions make no allocation here.
+pub type EventList = smallvec::SmallVec<[u32; 4]>;
 
 /// Another line carrying an id already taken (LOG-05).
 #[derive(Clone, Debug, Serialize)]
@@ -73,7 +80,7 @@ pub struct Model {
     pub superseded_by: Vec<Option<u32>>,
     pub duplicates: Vec<Duplicate>,
     pub corrections: Vec<CorrectionIssue>,
-    pub entities: BTreeMap<NodeId, Entity>,
+    pub entities: Entities,
     #[serde(skip)]
     by_id: IdIndex,
 }
@@ -196,7 +203,6 @@ impl Model {
         }
         drop(keep);
         let mut timer = crate::cli::Timer::new();
-        timer.lap("  dedup");
         let duplicates = dups
             .into_par_iter()
             .map(|(id, first, other)| {
@@ -237,7 +243,7 @@ impl Model {
             in_view,
             duplicates,
             corrections: Vec::new(),
-            entities: BTreeMap::new(),
+            entities: Entities::default(),
             by_id,
         };
         model.apply_corrections();
@@ -379,6 +385,7 @@ impl Model {
                 }
             }
         }
+        let entities = Entities::from_unsorted(entities.into_values().collect());
         Model {
             as_of: self.as_of,
             as_of_source: self.as_of_source,
@@ -579,9 +586,7 @@ impl Model {
         for (ent, u) in list.iter_mut().zip(unresolved) {
             ent.unresolved = u;
         }
-        list.par_sort_unstable_by(|a, b| a.node.cmp(&b.node));
-        // Sorted input: the map is built in one pass, without sorting again.
-        self.entities = list.into_iter().map(|e| (e.node.clone(), e)).collect();
+        self.entities = Entities::from_unsorted(list);
     }
 }
 

@@ -161,11 +161,7 @@ pub fn entities_of(
     model: &Model,
     ty: EntityType,
 ) -> impl Iterator<Item = (&NodeId, &crate::model::Entity)> {
-    let prefix = format!("{}:", ty.as_str());
-    model
-        .entities
-        .range(NodeId::from(prefix.clone())..)
-        .take_while(move |(k, _)| k.0.starts_with(&prefix))
+    model.entities.of_type(ty)
 }
 
 /// The id part of an entity reference held in `field` of `e` (`attrs.model_version`, …), from
