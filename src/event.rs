@@ -9,6 +9,8 @@
 use std::fmt;
 use std::sync::Arc;
 
+use compact_str::CompactString;
+
 use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -194,7 +196,7 @@ pub enum ActorType {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Actor {
-    pub id: String,
+    pub id: CompactString,
     #[serde(rename = "type")]
     pub kind: ActorType,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -205,7 +207,7 @@ pub struct Actor {
 pub struct Subject {
     #[serde(rename = "type")]
     pub kind: EntityType,
-    pub id: String,
+    pub id: CompactString,
 }
 
 impl Subject {
@@ -246,19 +248,19 @@ pub struct Ref {
 /// One canonical event.
 #[derive(Clone, Debug, Serialize)]
 pub struct Event {
-    pub id: String,
+    pub id: CompactString,
     #[serde(serialize_with = "ser_ts")]
     pub ts: Timestamp,
     #[serde(skip_serializing_if = "Option::is_none", serialize_with = "ser_opt_ts")]
     pub recorded_ts: Option<Timestamp>,
-    pub kind: String,
+    pub kind: CompactString,
     pub actor: Actor,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub system: Option<String>,
+    pub system: Option<CompactString>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subject: Option<Subject>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub env: Option<String>,
+    pub env: Option<CompactString>,
     pub attrs: Box<RawValue>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rationale: Option<Box<RawValue>>,

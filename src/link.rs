@@ -153,7 +153,7 @@ impl Same {
                 if let Some((canon, i)) = self.resolve(node.as_str()) {
                     let canon = NodeId::from(canon);
                     if canon.entity_type() == Some(subject.kind) {
-                        subject.id = canon.id().to_string();
+                        subject.id = canon.id().into();
                         ingest.aliases.insert(node, canon);
                         reports[i].matched += 1;
                     }
@@ -201,7 +201,7 @@ fn apply_rule(link: &Link, same: &Same, ingest: &mut Ingest, report: &mut LinkRe
         if subject.kind != ty {
             continue;
         }
-        seen_ids.insert(subject.id.clone());
+        seen_ids.insert(subject.id.to_string());
         let Some(caps) = re.captures(&subject.id) else {
             continue;
         };
@@ -218,13 +218,15 @@ fn apply_rule(link: &Link, same: &Same, ingest: &mut Ingest, report: &mut LinkRe
                         None => {
                             failed.entry(node.clone()).or_insert((
                                 format!("`{target}` is not a `TYPE:ID` node id"),
-                                e.id.clone(),
+                                e.id.to_string(),
                             ));
                         }
                     }
                 }
                 Err(why) => {
-                    failed.entry(node.clone()).or_insert((why, e.id.clone()));
+                    failed
+                        .entry(node.clone())
+                        .or_insert((why, e.id.to_string()));
                 }
             }
         }

@@ -208,7 +208,7 @@ impl Model {
             .map(|(id, first, other)| {
                 let identical = same_content(ingest, &first, &other);
                 Duplicate {
-                    id,
+                    id: id.to_string(),
                     first,
                     other,
                     identical,

@@ -210,7 +210,7 @@ impl Acc01 {
             let idx: Vec<u32> = events.iter().map(|(i, _)| *i).collect();
             let system = NodeId::parse(&subject)
                 .and_then(|n| cx.facts.system_of(&n).map(str::to_string))
-                .or_else(|| model.event(idx[0]).system.clone());
+                .or_else(|| model.event(idx[0]).system.as_deref().map(str::to_string));
             let evidence: Vec<Evidence> = events
                 .iter()
                 .map(|(i, ps)| cx.evi(*i, Some(ps.join("; "))))

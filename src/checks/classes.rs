@@ -244,8 +244,10 @@ impl<'c> Classes<'c> {
         }
         for a in &self.config.retention.assign {
             let kind_ok = a.kinds.iter().any(|g| kind_glob(g, &e.kind));
-            let system_ok =
-                a.systems.is_empty() || e.system.as_ref().is_some_and(|s| a.systems.contains(s));
+            let system_ok = a.systems.is_empty()
+                || e.system
+                    .as_ref()
+                    .is_some_and(|s| a.systems.iter().any(|x| x == s.as_str()));
             let classes_ok = a.data_classes.is_empty()
                 || e.data_classes.iter().any(|c| a.data_classes.contains(c));
             let doc_ok = a.doc_types.is_empty()
@@ -316,7 +318,7 @@ mod tests {
         }
         let mut e = crate::testing::parse_event(&v);
         // Only the kind matters for assignment.
-        e.kind = kind.to_string();
+        e.kind = kind.into();
         e
     }
 

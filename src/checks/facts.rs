@@ -262,14 +262,14 @@ impl<'m> Facts<'m> {
                 .iter()
                 .map(|&i| model.event(i))
                 .find(|e| e.kind == "deployment.started");
-            let env = first_started.and_then(|e| e.env.clone());
+            let env = first_started.and_then(|e| e.env.as_deref().map(str::to_string));
             let production = env
                 .as_ref()
-                .is_some_and(|env| self.production_envs.contains(env));
+                .is_some_and(|env| self.production_envs.iter().any(|p| p == env.as_str()));
             let node = NodeId::new(EntityType::Deployment, id);
             let system = model
                 .state(&node)
-                .and_then(|r| r.system.clone())
+                .and_then(|r| r.system.as_deref().map(str::to_string))
                 .or_else(|| {
                     let first_version = evs
                         .iter()
@@ -279,7 +279,9 @@ impl<'m> Facts<'m> {
                         })
                         .find_map(|e| ref_id(e, "attrs.model_version"))?;
                     let v = NodeId::new(EntityType::ModelVersion, first_version);
-                    model.state(&v).and_then(|r| r.system.clone())
+                    model
+                        .state(&v)
+                        .and_then(|r| r.system.as_deref().map(str::to_string))
                 });
             let intervals = state_machine(model, &evs, env.as_deref());
             self.deployments.insert(
@@ -330,8 +332,10 @@ impl<'m> Facts<'m> {
                 .into_iter()
                 .map(str::to_string)
                 .collect();
-            if e.actor.kind == crate::event::ActorType::Human && !devs.contains(&e.actor.id) {
-                devs.push(e.actor.id.clone());
+            if e.actor.kind == crate::event::ActorType::Human
+                && !devs.iter().any(|d| d == e.actor.id.as_str())
+            {
+                devs.push(e.actor.id.to_string());
             }
             self.developers.insert(node.id().to_string(), devs);
         }
@@ -345,7 +349,7 @@ impl<'m> Facts<'m> {
         let mut found = BTreeMap::new();
         for (node, ent) in entities_of(model, EntityType::Incident) {
             if let Some(s) = model.state(node).and_then(|r| r.system.clone()) {
-                found.insert(node.id().to_string(), s);
+                found.insert(node.id().to_string(), s.to_string());
                 continue;
             }
             let latest = ent
@@ -637,7 +641,7 @@ fn state_machine(model: &Model, events: &[u32], first_env: Option<&str>) -> Vec<
                     .map(str::to_string)
                     .or_else(|| open.as_ref().map(|iv| iv.version.clone()))
                     .unwrap_or_default();
-                let env = e.env.clone().or_else(|| first_env.map(str::to_string));
+                let env = e.env.as_deref().or(first_env).map(str::to_string);
                 if open
                     .as_ref()
                     .is_some_and(|iv| iv.version == version && iv.env == env)

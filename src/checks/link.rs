@@ -548,7 +548,11 @@ fn approval_problem(
     let issue = match check_approval(m, approval, version, p.ts) {
         Ok(i) => {
             let a = m.event(i);
-            if env_required && (a.env.is_none() || (a.env != p.from_env && a.env != p.to_env)) {
+            if env_required
+                && (a.env.is_none()
+                    || (a.env.as_deref() != p.from_env.as_deref()
+                        && a.env.as_deref() != p.to_env.as_deref()))
+            {
                 let problem = format!(
                     "promotion `{pid}` ({} → {}) names approval `{}`, validated in env `{}` (validation_env_required)",
                     p.from_env.as_deref().unwrap_or("?"),
@@ -651,7 +655,8 @@ impl Rule for Link03 {
             // The ladder is the deployment's system's; the finding's system is the version's.
             let deployed_in = e
                 .system
-                .clone()
+                .as_deref()
+                .map(str::to_string)
                 .or_else(|| cx.facts.system_of(&d).map(str::to_string))
                 .or_else(|| cx.facts.system_of(&version).map(str::to_string));
             let ladder = policy.ladder(deployed_in.as_deref()).to_vec();

@@ -246,7 +246,7 @@ impl Cx<'_> {
     /// Evidence pointing at an event's line.
     pub fn ev(&self, event: &Event, note: Option<String>) -> Evidence {
         let mut e = self.at(&event.origin, None, note);
-        e.event = Some(event.id.clone());
+        e.event = Some(event.id.to_string());
         e
     }
 
@@ -708,7 +708,9 @@ fn subject_system(model: &Model, subject: &str) -> Option<String> {
     if node.entity_type() == Some(crate::event::EntityType::System) {
         return Some(node.id().to_string());
     }
-    model.state(&node).and_then(|e| e.system.clone())
+    model
+        .state(&node)
+        .and_then(|e| e.system.as_deref().map(str::to_string))
 }
 
 /// §6.2: level, rule, subject, first evidence location, discriminator.

@@ -72,15 +72,15 @@ pub fn collect(model: &Model, config: &Config, _ingest: &Ingest) -> Vec<Waiver> 
         let a = e.attrs();
         let s = |k: &str| a.get(k).and_then(|v| v.as_str()).map(str::to_string);
         out.push(Waiver {
-            id: e.id.clone(),
+            id: e.id.to_string(),
             rule: s("rule").unwrap_or_default(),
             target: s("target"),
-            system: e.system.clone(),
+            system: e.system.as_deref().map(str::to_string),
             reason: s("reason").unwrap_or_default(),
             approved_by: s("approved_by").unwrap_or_default(),
             granted: Some(e.ts),
             expires: s("expires").and_then(|x| time::parse_date_or_time(&x).ok()),
-            event: Some((i, e.actor.id.clone())),
+            event: Some((i, e.actor.id.to_string())),
             origin: Some(e.origin),
         });
     }

@@ -8,6 +8,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use compact_str::CompactString;
 use serde::Deserialize;
 use serde::de::{self, MapAccess, Visitor};
 use serde_json::value::RawValue;
@@ -198,8 +199,9 @@ fn parse_inner(bytes: &[u8], origin: Origin, chain: &mut ChainFields) -> Result<
     }
     let field = |name: &str| members.get(name);
     let missing = |name: &str| reject(1, format!("missing required field `{name}`"));
-    let string = |name: &str, raw: &RawValue| -> Result<String, Reject> {
-        match serde_json::from_str::<String>(raw.get()) {
+    let string = |name: &str, raw: &RawValue| -> Result<CompactString, Reject> {
+        // Short strings (ids, kinds, names) stay inline: no allocation for most of them.
+        match serde_json::from_str::<CompactString>(raw.get()) {
             Ok(s) if !s.is_empty() => Ok(s),
             Ok(_) => Err(reject(col(line, raw), format!("`{name}` is empty"))),
             Err(_) => Err(reject(
@@ -208,7 +210,7 @@ fn parse_inner(bytes: &[u8], origin: Origin, chain: &mut ChainFields) -> Result<
             )),
         }
     };
-    let opt_string = |name: &str| -> Result<Option<String>, Reject> {
+    let opt_string = |name: &str| -> Result<Option<CompactString>, Reject> {
         match field(name) {
             None => Ok(None),
             Some(raw) if raw.get() == "null" => Ok(None),
@@ -278,9 +280,9 @@ fn parse_inner(bytes: &[u8], origin: Origin, chain: &mut ChainFields) -> Result<
     };
     let data_classes = opt_strings("data_classes")?;
     let legal_holds = opt_strings("legal_holds")?;
-    let retention_class = opt_string("retention_class")?;
-    let supersedes = opt_string("supersedes")?;
-    let reason = opt_string("reason")?;
+    let retention_class = opt_string("retention_class")?.map(String::from);
+    let supersedes = opt_string("supersedes")?.map(String::from);
+    let reason = opt_string("reason")?.map(String::from);
 
     if let Some(spec) = kind_spec(&kind) {
         let subject_col = field("subject").map_or(1, |r| col(line, r));
@@ -362,7 +364,7 @@ fn parse_actor(line: &str, raw: &RawValue) -> Result<Actor, Reject> {
     }
     let id = members
         .get("id")
-        .and_then(|r| serde_json::from_str::<String>(r.get()).ok())
+        .and_then(|r| serde_json::from_str::<CompactString>(r.get()).ok())
         .filter(|s| !s.is_empty())
         .ok_or_else(|| reject(at, "`actor.id` is missing or not a string"))?;
     let ty = members
@@ -431,7 +433,7 @@ fn parse_subject(line: &str, raw: &RawValue) -> Result<Subject, Reject> {
         })?;
     let id = members
         .get("id")
-        .and_then(|r| serde_json::from_str::<String>(r.get()).ok())
+        .and_then(|r| serde_json::from_str::<CompactString>(r.get()).ok())
         .filter(|s| !s.is_empty())
         .ok_or_else(|| reject(at, "`subject.id` is missing or not a non-empty string"))?;
     Ok(Subject { kind, id })

@@ -2128,7 +2128,7 @@ pub(super) mod testkit {
         let again = read(&cx, &inputs);
         let ids = |o: &[FileOut]| -> Vec<String> {
             o.iter()
-                .flat_map(|f| f.events.iter().map(|e| e.id.clone()))
+                .flat_map(|f| f.events.iter().map(|e| e.id.to_string()))
                 .collect()
         };
         assert_eq!(ids(&outs), ids(&again), "deterministic");

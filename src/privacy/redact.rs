@@ -178,7 +178,10 @@ pub fn hidden_values(
                         out.push((v.to_string(), r));
                     }
                 };
-                for (k, v) in [("id", Some(&e.actor.id)), ("role", e.actor.role.as_ref())] {
+                for (k, v) in [
+                    ("id", Some(e.actor.id.as_str())),
+                    ("role", e.actor.role.as_deref()),
+                ] {
                     if let (Some(v), Some(a)) =
                         (v, profile.action(&[Seg::Key("actor"), Seg::Key(k)]))
                     {
@@ -263,12 +266,12 @@ impl Redactor<'_> {
             self.string(&[Seg::Key("actor"), Seg::Key(k)], v)
                 .unwrap_or_else(|| DROPPED.to_string())
         };
-        out.actor.id = actor("id", &e.actor.id);
+        out.actor.id = actor("id", &e.actor.id).into();
         out.actor.role = e.actor.role.as_deref().map(|r| actor("role", r));
         if let Some(s) = &mut out.subject
             && let Some(r) = self.ids.get(s.kind, &s.id)
         {
-            s.id = r.to_string();
+            s.id = r.into();
         }
         if self.profile.action(&[Seg::Key("ts")]) == Some(Action::Generalize) {
             out.ts = day(out.ts);

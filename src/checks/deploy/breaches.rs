@@ -108,7 +108,7 @@ fn alert_index(cx: &Cx<'_>) -> BTreeMap<String, BTreeMap<String, Vec<Alert>>> {
             continue;
         };
         index
-            .entry(d.id.clone())
+            .entry(d.id.to_string())
             .or_default()
             .entry(metric.into_owned())
             .or_default()

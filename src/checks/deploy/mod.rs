@@ -180,7 +180,7 @@ fn metric_index(model: &Model) -> MetricIndex {
         };
         let by_metric = match index.get_mut(d.id.as_str()) {
             Some(m) => m,
-            None => index.entry(d.id.clone()).or_default(),
+            None => index.entry(d.id.to_string()).or_default(),
         };
         match by_metric.get_mut(metric.as_ref()) {
             Some(list) => list.push(obs),

@@ -153,7 +153,7 @@ impl Rule for Dep06 {
                 system,
                 deployments: facts
                     .production(&d.id)
-                    .then(|| d.id.clone())
+                    .then(|| d.id.to_string())
                     .into_iter()
                     .collect(),
                 incident: None,

@@ -364,9 +364,9 @@ impl<'a> Engine<'a> {
             for (_, e) in self.cx.model.current() {
                 if let Some(c) = e.retention_class.as_deref()
                     && let Some(kinds) = out.get_mut(c)
-                    && !kinds.contains(&e.kind)
+                    && !kinds.iter().any(|k| k == e.kind.as_str())
                 {
-                    kinds.insert(e.kind.clone());
+                    kinds.insert(e.kind.to_string());
                 }
             }
         }

@@ -97,7 +97,7 @@ fn floor_outcome(
         .map(|x| {
             let id = &cx.model.event(eng.disposals[x.disposal].event).id;
             let disc = if check.is_empty() {
-                id.clone()
+                id.to_string()
             } else {
                 format!("{check}|{id}")
             };

@@ -476,7 +476,7 @@ fn versions_link_outputs_to_later_readers_and_registrations_are_unique() {
     assert_eq!(by("ol:r4")["inputs"], json!(["dataset:warehouse/loans@v1"]));
     let mut ids: Vec<String> = datasets(&outs)
         .iter()
-        .map(|e| e.subject.as_ref().unwrap().id.clone())
+        .map(|e| e.subject.as_ref().unwrap().id.to_string())
         .collect();
     ids.sort();
     assert_eq!(ids.len(), 2, "one registration per version: {ids:?}");

@@ -123,10 +123,10 @@ struct Page {
 fn record(cx: &Cx<'_>, i: u32, e: &Event) -> Record {
     let v = e.attrs_as::<AccessView>().unwrap_or_default();
     Record {
-        id: e.id.clone(),
+        id: e.id.to_string(),
         href: links::event_href(i),
         ts: time::fmt(e.ts),
-        actor: e.actor.id.clone(),
+        actor: e.actor.id.to_string(),
         role: e.actor.role.clone(),
         action: v.action.and_then(raw_text),
         subject: e.subject_node().map(|n| EntityLink::new(cx, &n)),
@@ -143,10 +143,10 @@ fn record(cx: &Cx<'_>, i: u32, e: &Event) -> Record {
 fn change_record(cx: &Cx<'_>, i: u32, e: &Event) -> Record {
     let v = e.attrs_as::<AdminView>().unwrap_or_default();
     Record {
-        id: e.id.clone(),
+        id: e.id.to_string(),
         href: links::event_href(i),
         ts: time::fmt(e.ts),
-        actor: e.actor.id.clone(),
+        actor: e.actor.id.to_string(),
         role: e.actor.role.clone(),
         action: Some("change".to_string()),
         subject: e.subject_node().map(|n| EntityLink::new(cx, &n)),
@@ -163,10 +163,10 @@ fn change(cx: &Cx<'_>, i: u32, e: &Event) -> Change {
     let approved_by = v.approved_by.and_then(raw_text);
     Change {
         slug: links::file_slug(&e.id),
-        id: e.id.clone(),
+        id: e.id.to_string(),
         href: links::event_href(i),
         ts: time::fmt(e.ts),
-        actor: e.actor.id.clone(),
+        actor: e.actor.id.to_string(),
         role: e.actor.role.clone(),
         target: v.target.and_then(raw_text),
         resource: e.subject_node().map(|n| EntityLink::new(cx, &n)),
@@ -242,14 +242,14 @@ pub fn write(cx: &Cx<'_>, pages: &mut Pages) -> anyhow::Result<()> {
         all.push(i);
         let ts = time::fmt(e.ts);
         let t = tallies
-            .entry((e.actor.id.clone(), action.clone()))
+            .entry((e.actor.id.to_string(), action.clone()))
             .or_insert_with(|| Tally {
                 slug: format!(
                     "{}-{}",
                     links::file_slug(&e.actor.id),
                     links::file_slug(&action)
                 ),
-                actor: e.actor.id.clone(),
+                actor: e.actor.id.to_string(),
                 action: if action.is_empty() {
                     "(action not recorded)".to_string()
                 } else {
@@ -267,10 +267,10 @@ pub fn write(cx: &Cx<'_>, pages: &mut Pages) -> anyhow::Result<()> {
                 t.denied += 1;
                 denied_ids.push(i);
                 let d = denied
-                    .entry(e.actor.id.clone())
+                    .entry(e.actor.id.to_string())
                     .or_insert_with(|| DeniedActor {
                         slug: links::file_slug(&e.actor.id),
-                        actor: e.actor.id.clone(),
+                        actor: e.actor.id.to_string(),
                         count: 0,
                         first: ts.clone(),
                         last: String::new(),

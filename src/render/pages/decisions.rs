@@ -471,7 +471,7 @@ fn decision_row(cx: &Cx<'_>, i: u32, overridden: &HashSet<&str>) -> DecisionRow 
     let version = ref_id(e, "attrs.model_version");
     let decision = e.subject.as_ref().map_or("", |s| s.id.as_str());
     DecisionRow {
-        id: e.id.clone(),
+        id: e.id.to_string(),
         href: links::event_href(i),
         ts: time::fmt(e.ts),
         decision: decision.to_string(),

@@ -248,8 +248,9 @@ fn next_state(cx: &Cx<'_>, e: &Event, prev: Option<(&State, &str)>) -> State {
         endpoint: f("endpoint", true),
         env: e
             .env
-            .clone()
-            .or_else(|| carry.and_then(|(s, _)| s.env.clone())),
+            .as_deref()
+            .map(str::to_string)
+            .or_else(|| carry.and_then(|(s, _)| s.env.as_deref().map(str::to_string))),
         approval: approval(cx, e, &a, version.as_ref()),
         version: version.as_ref().map(|v| EntityLink::new(cx, v)),
     }
@@ -323,14 +324,14 @@ pub fn write(cx: &Cx<'_>, pages: &mut Pages) -> anyhow::Result<()> {
                 let e = model.event(*i);
                 let end = states.get(k + 1).map(|(j, _)| model.event(*j).ts);
                 Step {
-                    id: e.id.clone(),
+                    id: e.id.to_string(),
                     href: links::event_href(*i),
                     kind: e
                         .kind
                         .strip_prefix("deployment.")
                         .unwrap_or(&e.kind)
                         .to_string(),
-                    actor: e.actor.id.clone(),
+                    actor: e.actor.id.to_string(),
                     from: time::fmt(e.ts),
                     until: end.map(time::fmt),
                     duration: time::fmt_span(e.ts, end.unwrap_or(t)),

@@ -237,7 +237,7 @@ fn row(cx: &Cx<'_>, i: u32, bytes: &std::io::Result<Vec<u8>>, clip: Option<usize
     let e = model.event(i);
     let source = &ingest.sources[e.origin.source as usize];
     let link = |j: u32| Link {
-        id: model.event(j).id.clone(),
+        id: model.event(j).id.to_string(),
         href: ((j as usize) < model.in_view).then(|| links::event_href(j)),
     };
     let supersedes = e.supersedes.as_ref().map(|id| Link {
@@ -325,24 +325,24 @@ fn redacted_line(cx: &Cx<'_>, i: u32) -> Vec<u8> {
     if let Some(seq) = e.seq {
         put("seq", seq.into());
     }
-    put("id", e.id.clone().into());
+    put("id", e.id.as_str().into());
     put("ts", crate::time::fmt(e.ts).into());
     if let Some(t) = e.recorded_ts {
         put("recorded_ts", crate::time::fmt(t).into());
     }
-    put("kind", e.kind.clone().into());
+    put("kind", e.kind.as_str().into());
     put(
         "actor",
         serde_json::to_value(&e.actor).unwrap_or(Value::Null),
     );
     if let Some(s) = &e.system {
-        put("system", s.clone().into());
+        put("system", s.as_str().into());
     }
     if let Some(s) = &e.subject {
         put("subject", serde_json::to_value(s).unwrap_or(Value::Null));
     }
     if let Some(env) = &e.env {
-        put("env", env.clone().into());
+        put("env", env.as_str().into());
     }
     put(
         "attrs",

@@ -141,7 +141,7 @@ fn flag(v: Option<&Value>) -> String {
 
 fn notice_ref(cx: &Cx<'_>, n: &Notice) -> NoticeRef {
     NoticeRef {
-        id: cx.model().event(n.event).id.clone(),
+        id: cx.model().event(n.event).id.to_string(),
         ts: fmt_second(n.ts),
         href: links::event_href(n.event),
         report_type: n
@@ -349,8 +349,8 @@ fn page(
                     continue;
                 }
                 match cited.iter_mut().find(|(c, _)| c == id) {
-                    Some((_, by)) => by.push(e.id.clone()),
-                    None => cited.push((id.clone(), vec![e.id.clone()])),
+                    Some((_, by)) => by.push(e.id.to_string()),
+                    None => cited.push((id.clone(), vec![e.id.to_string()])),
                 }
             }
             if timeline.len() == PAGE_ROWS {

@@ -193,7 +193,7 @@ fn systems_of(cx: &Cx<'_>, nodes: &BTreeSet<NodeIndex>) -> Vec<String> {
                 .and_then(|&i| model.event(i).system.clone())
         });
         if let Some(s) = system {
-            out.insert(s);
+            out.insert(s.to_string());
         }
     }
     out.into_iter().collect()
@@ -405,7 +405,7 @@ fn run_row(cx: &Cx<'_>, node: &NodeId) -> RunRow {
         more_outputs,
         code,
         pipeline_version: attr_text(attrs.get("pipeline_version")),
-        event: state.map(|e| e.id.clone()),
+        event: state.map(|e| e.id.to_string()),
         event_href: idx.map(links::event_href),
     }
 }
@@ -444,7 +444,7 @@ pub fn write(cx: &Cx<'_>, pages: &mut Pages) -> anyhow::Result<()> {
         .map(|(from, (n, first))| DecidedRow {
             from: EntityLink::new(cx, from),
             decisions: n,
-            first_event: model.event(first).id.clone(),
+            first_event: model.event(first).id.to_string(),
             first_href: event_link(cx, &model.event(first).id),
         })
         .collect();
@@ -540,7 +540,7 @@ pub fn write(cx: &Cx<'_>, pages: &mut Pages) -> anyhow::Result<()> {
                     rel: rel.as_str(),
                     to: EntityLink::new(cx, to),
                     event_href: event_link(cx, &id),
-                    event: id,
+                    event: id.to_string(),
                 }
             })
             .collect()

@@ -102,10 +102,10 @@ impl EventRow {
         let file = &cx.input.ingest.files[e.origin.file as usize];
         let subject = e.subject_node();
         EventRow {
-            id: e.id.clone(),
+            id: e.id.to_string(),
             ts: crate::time::fmt(e.ts),
-            kind: e.kind.clone(),
-            actor: e.actor.id.clone(),
+            kind: e.kind.to_string(),
+            actor: e.actor.id.to_string(),
             subject_href: subject.as_ref().and_then(links::href),
             subject: subject.map(|s| s.0.to_string()),
             href: links::event_href(i),

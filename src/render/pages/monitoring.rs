@@ -163,7 +163,7 @@ fn value_row(
         )),
     };
     let row = ValueRow {
-        id: e.id.clone(),
+        id: e.id.to_string(),
         href: links::event_href(i),
         ts: time::fmt(e.ts),
         window,
@@ -264,7 +264,7 @@ pub fn write(cx: &Cx<'_>, pages: &mut Pages) -> anyhow::Result<()> {
             .subject
             .as_ref()
             .filter(|s| s.kind == EntityType::Deployment)
-            .map_or_else(String::new, |s| s.id.clone());
+            .map_or_else(String::new, |s| s.id.to_string());
         let metric = e
             .attrs_as::<MetricView>()
             .unwrap_or_default()
@@ -298,7 +298,7 @@ pub fn write(cx: &Cx<'_>, pages: &mut Pages) -> anyhow::Result<()> {
             ))
             .or_default() += 1;
         alerts.push(AlertRow {
-            id: e.id.clone(),
+            id: e.id.to_string(),
             href: links::event_href(i),
             ts: time::fmt(e.ts),
             deployment: dep.as_ref().map(|d| EntityLink::new(cx, d)),

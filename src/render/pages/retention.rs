@@ -131,7 +131,7 @@ fn link(cx: &Cx<'_>, i: u32) -> Link {
     let id = cx.model().event(i).id.clone();
     Link {
         href: event_link(cx, &id),
-        id,
+        id: id.to_string(),
     }
 }
 
@@ -325,7 +325,7 @@ pub fn write(cx: &Cx<'_>, pages: &mut Pages) -> anyhow::Result<()> {
             let e = model.event(d.event);
             let a = e.attrs();
             DisposalRow {
-                id: e.id.clone(),
+                id: e.id.to_string(),
                 href: links::event_href(d.event),
                 ts: time::fmt(d.ts),
                 class: d.class.clone(),

@@ -386,11 +386,11 @@ fn summary(cx: &Cx<'_>) -> Summary {
         .iter()
         .take(PAGE_ROWS)
         .map(|c| CorrectionRow {
-            id: model.event(c.event).id.clone(),
+            id: model.event(c.event).id.to_string(),
             href: links::event_href(c.event),
             check: c.check.to_string(),
             message: c.message.clone(),
-            other: c.other.map(|o| model.event(o).id.clone()),
+            other: c.other.map(|o| model.event(o).id.to_string()),
             other_href: c.other.map(links::event_href),
         })
         .collect();
