@@ -246,58 +246,141 @@ pub struct Ref {
 }
 
 /// One canonical event.
-#[derive(Clone, Debug, Serialize)]
+///
+/// Serialized as the envelope of `EVENT-SCHEMA.md`, in schema order, absent fields left out.
+#[derive(Clone, Debug)]
 pub struct Event {
     pub id: CompactString,
-    #[serde(serialize_with = "ser_ts")]
     pub ts: Timestamp,
-    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "ser_opt_ts")]
-    pub recorded_ts: Option<Timestamp>,
     pub kind: CompactString,
     pub actor: Actor,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub system: Option<CompactString>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub subject: Option<Subject>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub env: Option<CompactString>,
     pub attrs: Box<RawValue>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub rationale: Option<Box<RawValue>>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub data_classes: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub retention_class: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub legal_holds: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub supersedes: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
     /// `seq` when the line carried one.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub seq: Option<u64>,
     pub origin: Origin,
     /// Entity references (`EVENT-SCHEMA.md`), in field order.
-    #[serde(skip)]
     pub refs: Vec<Ref>,
-    /// Event-id references (`approval`, `evidence`), as `(field, event id)`.
-    #[serde(skip)]
+    /// The envelope fields most events leave out, boxed: a million decisions carry none of them,
+    /// and inline they would be a third of each event (read them through the accessors).
+    pub rare: Option<Box<Rare>>,
+}
+
+/// The rarely present envelope fields of an [`Event`].
+#[derive(Clone, Debug, Default)]
+pub struct Rare {
+    pub recorded_ts: Option<Timestamp>,
+    pub rationale: Option<Box<RawValue>>,
+    pub retention_class: Option<String>,
+    pub legal_holds: Vec<String>,
+    pub supersedes: Option<String>,
+    pub reason: Option<String>,
+    /// Event-id references (`approval`, `evidence`, `supersedes`), as `(field, event id)`.
     pub event_refs: Vec<(&'static str, String)>,
 }
 
-fn ser_ts<S: serde::Serializer>(ts: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&crate::time::fmt(*ts))
+impl Rare {
+    /// `None` when every field is absent (no box for the common event).
+    pub fn boxed(self) -> Option<Box<Rare>> {
+        let empty = self.recorded_ts.is_none()
+            && self.rationale.is_none()
+            && self.retention_class.is_none()
+            && self.legal_holds.is_empty()
+            && self.supersedes.is_none()
+            && self.reason.is_none()
+            && self.event_refs.is_empty();
+        (!empty).then(|| Box::new(self))
+    }
 }
 
-fn ser_opt_ts<S: serde::Serializer>(ts: &Option<Timestamp>, s: S) -> Result<S::Ok, S::Error> {
-    match ts {
-        Some(t) => ser_ts(t, s),
-        None => s.serialize_none(),
+impl Serialize for Event {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("id", &self.id)?;
+        m.serialize_entry("ts", &crate::time::fmt(self.ts))?;
+        if let Some(t) = self.recorded_ts() {
+            m.serialize_entry("recorded_ts", &crate::time::fmt(t))?;
+        }
+        m.serialize_entry("kind", &self.kind)?;
+        m.serialize_entry("actor", &self.actor)?;
+        if let Some(v) = &self.system {
+            m.serialize_entry("system", v)?;
+        }
+        if let Some(v) = &self.subject {
+            m.serialize_entry("subject", v)?;
+        }
+        if let Some(v) = &self.env {
+            m.serialize_entry("env", v)?;
+        }
+        m.serialize_entry("attrs", &self.attrs)?;
+        if let Some(v) = self.rationale_raw() {
+            m.serialize_entry("rationale", v)?;
+        }
+        if !self.data_classes.is_empty() {
+            m.serialize_entry("data_classes", &self.data_classes)?;
+        }
+        if let Some(v) = self.retention_class() {
+            m.serialize_entry("retention_class", v)?;
+        }
+        if !self.legal_holds().is_empty() {
+            m.serialize_entry("legal_holds", self.legal_holds())?;
+        }
+        if let Some(v) = self.supersedes() {
+            m.serialize_entry("supersedes", v)?;
+        }
+        if let Some(v) = self.reason() {
+            m.serialize_entry("reason", v)?;
+        }
+        if let Some(v) = self.seq {
+            m.serialize_entry("seq", &v)?;
+        }
+        m.serialize_entry("origin", &self.origin)?;
+        m.end()
     }
 }
 
 impl Event {
+    pub fn recorded_ts(&self) -> Option<Timestamp> {
+        self.rare.as_ref().and_then(|r| r.recorded_ts)
+    }
+
+    /// The `rationale` object as written (see [`Event::rationale`] for it parsed).
+    pub fn rationale_raw(&self) -> Option<&RawValue> {
+        self.rare.as_ref().and_then(|r| r.rationale.as_deref())
+    }
+
+    pub fn retention_class(&self) -> Option<&str> {
+        self.rare
+            .as_ref()
+            .and_then(|r| r.retention_class.as_deref())
+    }
+
+    pub fn legal_holds(&self) -> &[String] {
+        self.rare.as_ref().map_or(&[], |r| &r.legal_holds)
+    }
+
+    pub fn supersedes(&self) -> Option<&str> {
+        self.rare.as_ref().and_then(|r| r.supersedes.as_deref())
+    }
+
+    pub fn reason(&self) -> Option<&str> {
+        self.rare.as_ref().and_then(|r| r.reason.as_deref())
+    }
+
+    /// Event-id references (`approval`, `evidence`, `supersedes`), as `(field, event id)`.
+    pub fn event_refs(&self) -> &[(&'static str, String)] {
+        self.rare.as_ref().map_or(&[], |r| &r.event_refs)
+    }
+
+    /// The rare fields, for changing them (made empty when the event had none).
+    pub fn rare_mut(&mut self) -> &mut Rare {
+        self.rare.get_or_insert_with(Box::default)
+    }
+
     /// The `attrs` object, parsed. Ingest guarantees it is an object.
     pub fn attrs(&self) -> Map<String, Value> {
         serde_json::from_str(self.attrs.get()).unwrap_or_default()
@@ -310,8 +393,7 @@ impl Event {
 
     /// The `rationale` object, parsed (empty when absent).
     pub fn rationale(&self) -> Map<String, Value> {
-        self.rationale
-            .as_ref()
+        self.rationale_raw()
             .and_then(|r| serde_json::from_str(r.get()).ok())
             .unwrap_or_default()
     }
@@ -331,7 +413,7 @@ impl Event {
 
     /// The time used for "who and when" of a record: `recorded_ts`, else `ts`.
     pub fn written_ts(&self) -> Timestamp {
-        self.recorded_ts.unwrap_or(self.ts)
+        self.recorded_ts().unwrap_or(self.ts)
     }
 }
 

@@ -222,7 +222,7 @@ impl Model {
         let mut keys: Vec<(Timestamp, Option<Timestamp>, u32)> = events
             .iter()
             .enumerate()
-            .map(|(i, e)| (e.ts, e.recorded_ts, i as u32))
+            .map(|(i, e)| (e.ts, e.recorded_ts(), i as u32))
             .collect();
         keys.par_sort_unstable();
         let order: Vec<u32> = keys.into_iter().map(|k| k.2).collect();
@@ -410,7 +410,7 @@ impl Model {
         let n = self.in_view;
         let mut target_of: Vec<Option<u32>> = vec![None; n];
         for (i, e) in self.events[..n].iter().enumerate() {
-            let Some(t) = e.supersedes.as_deref() else {
+            let Some(t) = e.supersedes() else {
                 continue;
             };
             let issue = |check, message: String, other| CorrectionIssue {
@@ -486,7 +486,7 @@ impl Model {
         for (i, target) in target_of.iter().enumerate() {
             let Some(t) = *target else { continue };
             let e = &self.events[i];
-            if e.reason.as_deref().is_none_or(str::is_empty) {
+            if e.reason().is_none_or(str::is_empty) {
                 self.corrections.push(CorrectionIssue {
                     event: i as u32,
                     check: "a",

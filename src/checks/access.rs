@@ -470,7 +470,7 @@ impl Rule for Acc02 {
                     continue;
                 }
                 let Some(approval) = e
-                    .event_refs
+                    .event_refs()
                     .iter()
                     .find(|(f, _)| *f == "attrs.approval")
                     .and_then(|(_, id)| model.by_id(id))

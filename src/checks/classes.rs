@@ -228,15 +228,14 @@ impl<'c> Classes<'c> {
 
     /// The class of an event's envelope `retention_class` when it names no configured class.
     pub fn unknown_envelope_class<'e>(&self, e: &'e Event) -> Option<&'e str> {
-        e.retention_class
-            .as_deref()
+        e.retention_class()
             .filter(|c| !self.classes.contains_key(*c))
     }
 
     /// The class an event is assigned to (§5.2). `doc_type` is the event's `attrs.doc_type`
     /// (for `[[retention.assign]] doc_types`), read by the caller only for documents.
     pub fn class_of(&self, e: &Event, doc_type: Option<&str>) -> &Class {
-        if let Some(c) = e.retention_class.as_deref() {
+        if let Some(c) = e.retention_class() {
             return self
                 .classes
                 .get(c)

@@ -777,7 +777,7 @@ pub fn reason(e: &Event) -> Option<String> {
     if let Some(r) = attrs.get("reason").filter(|v| present(Some(v))) {
         return Some(r.as_str().map_or_else(|| r.to_string(), str::to_string));
     }
-    if let Some(r) = e.reason.as_deref().filter(|r| !r.is_empty()) {
+    if let Some(r) = e.reason().filter(|r| !r.is_empty()) {
         return Some(r.to_string());
     }
     let rationale = e.rationale();

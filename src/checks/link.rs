@@ -259,7 +259,7 @@ impl Rule for Link01 {
         // (b) event-id references matching no event of the view; `supersedes` is LOG-07.
         let mut missing: BTreeMap<&str, Vec<(u32, &'static str)>> = BTreeMap::new();
         for (i, e) in m.current() {
-            for (field, id) in &e.event_refs {
+            for (field, id) in e.event_refs() {
                 if *field != "supersedes" && m.by_id(id).is_none() {
                     missing.entry(id.as_str()).or_default().push((i, field));
                 }

@@ -89,7 +89,7 @@ impl Rule for Log01 {
                 );
                 continue;
             };
-            if let Some(rec) = e.recorded_ts {
+            if let Some(rec) = e.recorded_ts() {
                 if lag_kinds.iter().any(|g| kind_glob(g, spec.name)) && max_lag.after(e.ts) < rec {
                     add(
                         format!("b|{}", time::utc_day(e.ts)),
@@ -643,7 +643,7 @@ impl Rule for Log07 {
 
     fn run(&self, cx: &Cx<'_>) -> Outcome {
         let model = cx.model;
-        if !model.view_all().any(|(_, e)| e.supersedes.is_some()) {
+        if !model.view_all().any(|(_, e)| e.supersedes().is_some()) {
             return Outcome::not_evaluable("no event with `supersedes`");
         }
         let out = model

@@ -35,12 +35,7 @@ pub(super) fn missing<'a>(
 /// when the entity was first registered.
 fn original_of(model: &Model, mut i: u32) -> u32 {
     for _ in 0..model.events.len() {
-        let Some(target) = model
-            .event(i)
-            .supersedes
-            .as_deref()
-            .and_then(|t| model.by_id(t))
-        else {
+        let Some(target) = model.event(i).supersedes().and_then(|t| model.by_id(t)) else {
             break;
         };
         if model.superseded_by[target as usize] != Some(i) {

@@ -14,7 +14,7 @@ use serde::de::{self, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
 use crate::event::{
-    Actor, ActorType, EntityType, Event, Origin, RawAttrs, Subject, extract_refs, kind_spec,
+    Actor, ActorType, EntityType, Event, Origin, Rare, RawAttrs, Subject, extract_refs, kind_spec,
     raw_present,
 };
 use crate::time;
@@ -323,23 +323,26 @@ fn parse_inner(bytes: &[u8], origin: Origin, chain: &mut ChainFields) -> Result<
     Ok(Event {
         id,
         ts,
-        recorded_ts,
         kind,
         actor,
         system,
         subject,
         env,
         attrs: attrs_raw,
-        rationale,
         data_classes,
-        retention_class,
-        legal_holds,
-        supersedes,
-        reason,
         seq: chain.seq,
         origin,
         refs,
-        event_refs,
+        rare: Rare {
+            recorded_ts,
+            rationale,
+            retention_class,
+            legal_holds,
+            supersedes,
+            reason,
+            event_refs,
+        }
+        .boxed(),
     })
 }
 

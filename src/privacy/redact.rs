@@ -188,7 +188,7 @@ pub fn hidden_values(
                         add(a, v);
                     }
                 }
-                if let (Some(v), Some(a)) = (&e.reason, profile.action(&[Seg::Key("reason")])) {
+                if let (Some(v), Some(a)) = (e.reason(), profile.action(&[Seg::Key("reason")])) {
                     add(a, v);
                 }
                 let attrs = Value::Object(e.attrs());
@@ -276,23 +276,24 @@ impl Redactor<'_> {
         if self.profile.action(&[Seg::Key("ts")]) == Some(Action::Generalize) {
             out.ts = day(out.ts);
         }
-        if self.profile.action(&[Seg::Key("recorded_ts")]) == Some(Action::Generalize) {
-            out.recorded_ts = out.recorded_ts.map(day);
+        if self.profile.action(&[Seg::Key("recorded_ts")]) == Some(Action::Generalize)
+            && let Some(t) = out.recorded_ts()
+        {
+            out.rare_mut().recorded_ts = Some(day(t));
         }
-        out.reason = e
-            .reason
-            .as_deref()
-            .and_then(|r| self.string(&[Seg::Key("reason")], r));
+        if let Some(r) = e.reason() {
+            out.rare_mut().reason = self.string(&[Seg::Key("reason")], r);
+        }
         let mut path = vec![Seg::Key("attrs")];
         let attrs = Value::Object(e.attrs());
         let attrs = self
             .value(&e.kind, &attrs, &mut path)
             .unwrap_or_else(|| Value::Object(Map::new()));
         out.attrs = serde_json::value::to_raw_value(&attrs).expect("JSON values serialise");
-        if let Some(r) = &e.rationale {
+        if let Some(r) = e.rationale_raw() {
             let v: Value = serde_json::from_str(r.get()).unwrap_or(Value::Null);
             let mut path = vec![Seg::Key("rationale")];
-            out.rationale = self
+            out.rare_mut().rationale = self
                 .value(&e.kind, &v, &mut path)
                 .map(|v| serde_json::value::to_raw_value(&v).expect("JSON values serialise"));
         }

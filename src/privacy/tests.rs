@@ -152,7 +152,7 @@ fn each_action_applies_at_its_paths_and_the_strongest_wins() {
     // Free text: hidden values by the dictionary (the e-mail is a value of the dropped
     // `attrs.contact`), so a text quoting a dropped field shows that it was dropped.
     assert_eq!(
-        e.reason.as_deref(),
+        e.reason(),
         Some(format!("asked by {}, see {DROPPED}", k.token("Jane Doe")).as_str())
     );
     // Elsewhere the detectors pseudonymise what they find.

@@ -300,7 +300,7 @@ fn attrs<'a, const N: usize>(e: &'a Event, names: &[&str; N]) -> [Shallow<'a>; N
 
 /// [`pick`] over an event's `rationale` (every key absent without one).
 fn rationale<'a, const N: usize>(e: &'a Event, names: &[&str; N]) -> [Shallow<'a>; N] {
-    match &e.rationale {
+    match e.rationale_raw() {
         Some(r) => pick(RawValue::get(r), names),
         None => std::array::from_fn(|_| Shallow::Absent),
     }

@@ -24,7 +24,7 @@ fn latest(cx: &Cx<'_>, events: impl IntoIterator<Item = u32>) -> Option<Timestam
 /// "Reason" (§2.1) of an oversight action whose `attrs.reason` was already read.
 fn has_reason(e: &Event, attrs_reason: &Shallow<'_>) -> bool {
     attrs_reason.present()
-        || e.reason.as_deref().is_some_and(|r| !r.is_empty())
+        || e.reason().is_some_and(|r| !r.is_empty())
         || rationale(e, &["summary"])[0].present()
 }
 

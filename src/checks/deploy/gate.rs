@@ -250,7 +250,7 @@ fn gate(
 /// with the named event when there is one.
 fn approval_problem(model: &Model, e: &Event, version: &NodeId) -> Option<(String, Option<u32>)> {
     let approval = e
-        .event_refs
+        .event_refs()
         .iter()
         .find(|(f, _)| *f == "attrs.approval")
         .map(|(_, id)| id.as_str());

@@ -50,7 +50,7 @@ notification's content (Art. 33(3)); communication to data subjects (Art. 34).",
 pub(crate) fn has_reason_code(cx: &Cx<'_>, inc: &Incident, code: &str) -> Option<u32> {
     inc.events.iter().copied().find(|&i| {
         let e = cx.model.event(i);
-        e.rationale.is_some()
+        e.rationale_raw().is_some()
             && e.rationale()
                 .get("reason_codes")
                 .and_then(|v| v.as_array())

@@ -799,10 +799,10 @@ impl<'s> Walker<'s> {
         }
         self.pop();
         self.json("attrs", e.attrs.get());
-        if let Some(r) = &e.rationale {
+        if let Some(r) = e.rationale_raw() {
             self.json("rationale", r.get());
         }
-        if let Some(r) = &e.reason {
+        if let Some(r) = e.reason() {
             self.push_key("reason");
             self.string(r);
             self.pop();

@@ -166,7 +166,7 @@ impl<'a> Engine<'a> {
         let mut releases: Vec<u32> = Vec::new();
         let mut named: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
         for (i, e) in model.current() {
-            for h in &e.legal_holds {
+            for h in e.legal_holds() {
                 named.entry(h.as_str()).or_default().push(i);
             }
             match e.kind.as_str() {
@@ -340,7 +340,7 @@ impl<'a> Engine<'a> {
     pub fn held(&self, e: &Event, s: Option<&str>, t: Timestamp) -> bool {
         self.holds.iter().any(|h| {
             h.span_at(t).is_some_and(|span| {
-                e.legal_holds.contains(&h.id) || (!h.implied && scope_covers(&span.scope, e, s))
+                e.legal_holds().contains(&h.id) || (!h.implied && scope_covers(&span.scope, e, s))
             })
         })
     }
@@ -362,7 +362,7 @@ impl<'a> Engine<'a> {
         }
         if !out.is_empty() {
             for (_, e) in self.cx.model.current() {
-                if let Some(c) = e.retention_class.as_deref()
+                if let Some(c) = e.retention_class()
                     && let Some(kinds) = out.get_mut(c)
                     && !kinds.iter().any(|k| k == e.kind.as_str())
                 {
@@ -491,7 +491,7 @@ impl<'a> Engine<'a> {
                     None => return false,
                 }
             } else {
-                e.retention_class.as_deref().unwrap_or("")
+                e.retention_class().unwrap_or("")
             };
             let maybe = floors.iter().any(|f| match &f.scope {
                 Scope::Kinds(kinds) => kinds.iter().any(|g| kind_glob(g, &e.kind)),
@@ -656,7 +656,7 @@ impl<'c, 'e> ClassMemo<'c, 'e> {
             }
         };
         let by_kind = by_kind?;
-        if self.by_kind_only && e.retention_class.is_none() {
+        if self.by_kind_only && e.retention_class().is_none() {
             Some(by_kind)
         } else {
             Some(self.classes.class_of(e, doc_type))

@@ -243,7 +243,7 @@ fn fail_abort_error_message_and_untyped_events() {
     let by = |id: &str| runs(&outs).into_iter().find(|e| e.id == id).unwrap();
     let f = by("ol:f1");
     assert_eq!(attrs(f)["status"], "failed");
-    assert_eq!(f.reason.as_deref(), Some("OutOfMemoryError in stage 3"));
+    assert_eq!(f.reason(), Some("OutOfMemoryError in stage 3"));
     assert_eq!(
         attrs(f)["error"],
         json!({"message": "OutOfMemoryError in stage 3", "language": "JAVA"})

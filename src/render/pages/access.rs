@@ -233,7 +233,7 @@ pub fn write(cx: &Cx<'_>, pages: &mut Pages) -> anyhow::Result<()> {
                 change_ids.push(i);
                 let v = e.attrs_as::<AdminView>().unwrap_or_default();
                 let target = v.target.and_then(raw_text).unwrap_or_default();
-                let reason = e.reason.as_deref().is_some_and(|r| !r.is_empty())
+                let reason = e.reason().is_some_and(|r| !r.is_empty())
                     || crate::checks::facts::reason(e).is_some();
                 (format!("change: {target}"), None, reason)
             }

@@ -240,8 +240,8 @@ fn row(cx: &Cx<'_>, i: u32, bytes: &std::io::Result<Vec<u8>>, clip: Option<usize
         id: model.event(j).id.to_string(),
         href: ((j as usize) < model.in_view).then(|| links::event_href(j)),
     };
-    let supersedes = e.supersedes.as_ref().map(|id| Link {
-        id: id.clone(),
+    let supersedes = e.supersedes().map(|id| Link {
+        id: id.to_string(),
         href: super::event_link(cx, id),
     });
     let (line, not_utf8, clipped, unreadable, sha256, prev, withheld) = match bytes {
@@ -292,7 +292,7 @@ fn row(cx: &Cx<'_>, i: u32, bytes: &std::io::Result<Vec<u8>>, clip: Option<usize
     Row {
         index: i,
         event: EventRow::new(cx, i),
-        recorded: e.recorded_ts.map(crate::time::fmt),
+        recorded: e.recorded_ts().map(crate::time::fmt),
         source: source.name.clone(),
         offset: e.origin.offset,
         bytes: e.origin.len,
@@ -327,7 +327,7 @@ fn redacted_line(cx: &Cx<'_>, i: u32) -> Vec<u8> {
     }
     put("id", e.id.as_str().into());
     put("ts", crate::time::fmt(e.ts).into());
-    if let Some(t) = e.recorded_ts {
+    if let Some(t) = e.recorded_ts() {
         put("recorded_ts", crate::time::fmt(t).into());
     }
     put("kind", e.kind.as_str().into());
@@ -348,7 +348,7 @@ fn redacted_line(cx: &Cx<'_>, i: u32) -> Vec<u8> {
         "attrs",
         serde_json::from_str(e.attrs.get()).unwrap_or(Value::Null),
     );
-    if let Some(r) = &e.rationale {
+    if let Some(r) = e.rationale_raw() {
         put(
             "rationale",
             serde_json::from_str(r.get()).unwrap_or(Value::Null),
@@ -357,17 +357,17 @@ fn redacted_line(cx: &Cx<'_>, i: u32) -> Vec<u8> {
     if !e.data_classes.is_empty() {
         put("data_classes", e.data_classes.clone().into());
     }
-    if let Some(c) = &e.retention_class {
-        put("retention_class", c.clone().into());
+    if let Some(c) = e.retention_class() {
+        put("retention_class", c.into());
     }
-    if !e.legal_holds.is_empty() {
-        put("legal_holds", e.legal_holds.clone().into());
+    if !e.legal_holds().is_empty() {
+        put("legal_holds", e.legal_holds().to_vec().into());
     }
-    if let Some(s) = &e.supersedes {
-        put("supersedes", s.clone().into());
+    if let Some(s) = e.supersedes() {
+        put("supersedes", s.into());
     }
-    if let Some(r) = &e.reason {
-        put("reason", r.clone().into());
+    if let Some(r) = e.reason() {
+        put("reason", r.into());
     }
     // serde_json's map keeps keys sorted; write the envelope in schema order by hand.
     const ORDER: &[&str] = &[

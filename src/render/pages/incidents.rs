@@ -344,7 +344,7 @@ fn page(
     for &i in ent.map_or(&[][..], |e| &e.timeline[..]) {
         let e = model.event(i);
         if e.subject.as_ref().is_some_and(|s| s.is(node)) {
-            for (field, id) in &e.event_refs {
+            for (field, id) in e.event_refs() {
                 if *field != "attrs.evidence" {
                     continue;
                 }
@@ -362,7 +362,7 @@ fn page(
                 event: EventRow::new(cx, i),
                 details: details(e),
                 summary: markdown(r.get("summary")),
-                reason: e.reason.clone(),
+                reason: e.reason().map(str::to_string),
             });
         } else if e.kind == "monitoring.alert" {
             if alerts.len() == PAGE_ROWS {

@@ -148,7 +148,7 @@ fn held<'c>(cx: &Cx<'_>, classes: &'c Classes<'c>) -> BTreeMap<&'c str, (u64, Ti
     let mut memo: HashMap<&str, &Class> = HashMap::new();
     let mut out: BTreeMap<&str, (u64, Timestamp)> = BTreeMap::new();
     for (_, e) in cx.model().current() {
-        let class = if by_kind_only && e.retention_class.is_none() {
+        let class = if by_kind_only && e.retention_class().is_none() {
             *memo
                 .entry(e.kind.as_str())
                 .or_insert_with(|| classes.built_in_class(&e.kind))
@@ -306,7 +306,7 @@ pub fn write(cx: &Cx<'_>, pages: &mut Pages) -> anyhow::Result<()> {
                     scope: s.scope.iter().map(|n| EntityLink::new(cx, n)).collect(),
                     reason: s.set.and_then(|i| {
                         let e = model.event(i);
-                        attr(&e.attrs(), "reason").or_else(|| e.reason.clone())
+                        attr(&e.attrs(), "reason").or_else(|| e.reason().map(str::to_string))
                     }),
                 })
                 .collect(),

@@ -328,7 +328,7 @@ fn promotion(cx: &Cx<'_>, i: u32, registered_digest: Option<&str>) -> Promotion 
         digest: digest.unwrap_or_else(|| "not recorded".into()),
         digest_check,
         approval,
-        reason: e.reason.clone(),
+        reason: e.reason().map(str::to_string),
     }
 }
 
