@@ -184,10 +184,16 @@ pub fn build(model: &Model) -> LineageGraph {
         let Some(subject) = e.subject.as_ref() else {
             continue;
         };
-        let Some(me) = model
-            .entities
-            .position(node_key(&mut buf, subject.kind, &subject.id))
-        else {
+        let known = model
+            .subject_rank
+            .get(i as usize)
+            .copied()
+            .filter(|&r| r != u32::MAX);
+        let Some(me) = known.map(|r| r as usize).or_else(|| {
+            model
+                .entities
+                .position(node_key(&mut buf, subject.kind, &subject.id))
+        }) else {
             continue;
         };
         // Event ids are unique in the model, so "this event is the state" is an index test.

@@ -78,6 +78,11 @@ pub struct Model {
     pub in_view: usize,
     /// For each event, the event that replaces it (corrections), if any.
     pub superseded_by: Vec<Option<u32>>,
+    /// For each event of the view, the rank in `entities` of its subject when the event is on
+    /// that entity's timeline (`u32::MAX` otherwise); empty when not computed (a redacted
+    /// model). Spares the graph a search per event.
+    #[serde(skip)]
+    pub subject_rank: Vec<u32>,
     pub duplicates: Vec<Duplicate>,
     pub corrections: Vec<CorrectionIssue>,
     pub entities: Entities,
@@ -239,6 +244,7 @@ impl Model {
             as_of,
             as_of_source,
             superseded_by: vec![None; events.len()],
+            subject_rank: Vec::new(),
             events,
             in_view,
             duplicates,
@@ -392,6 +398,7 @@ impl Model {
             events,
             in_view: self.in_view,
             superseded_by: self.superseded_by.clone(),
+            subject_rank: Vec::new(),
             duplicates: self.duplicates.clone(),
             corrections: self
                 .corrections
@@ -522,12 +529,20 @@ impl Model {
         // million decisions, a map holding the entities themselves is rehashed and copied while
         // it grows. Lookups take `&str`; a node id is made (and shared by key and entity) only
         // for a new entity, and a reference's interned id is shared rather than copied.
-        let mut list: Vec<Entity> = Vec::new();
+        // Most events have a subject of their own (decisions): room for one entity each, so the
+        // vector is not copied while it grows (untouched capacity costs no memory).
+        let mut list: Vec<Entity> = Vec::with_capacity(self.in_view);
         let mut at: FxHashMap<NodeId, u32> =
             FxHashMap::with_capacity_and_hasher(self.in_view, Default::default());
-        let mut touch = |key: &str, made: Option<&NodeId>, i: u32, registers: bool| {
-            let k = match at.get(key) {
-                Some(&k) => k as usize,
+        let mut subject_of: Vec<u32> = vec![u32::MAX; self.in_view];
+        let mut touch = |key: &str,
+                         made: Option<&NodeId>,
+                         known: Option<u32>,
+                         i: u32,
+                         registers: bool|
+         -> u32 {
+            let k = match known.or_else(|| at.get(key).copied()) {
+                Some(k) => k as usize,
                 None => {
                     let node = made.cloned().unwrap_or_else(|| NodeId::from(key));
                     at.insert(node.clone(), list.len() as u32);
@@ -545,24 +560,32 @@ impl Model {
             if ent.timeline.last() != Some(&i) {
                 ent.timeline.push(i);
             }
+            k as u32
         };
         let mut buf = String::new();
+        let mut by_address: FxHashMap<usize, u32> = FxHashMap::default();
         for (i, e) in self.events[..self.in_view].iter().enumerate() {
             // Unknown kinds are kept and shown (LOG-01 (a)), but no other rule reads them.
             if self.superseded_by[i].is_some() || e.spec().is_none() {
                 continue;
             }
-            let i = i as u32;
             if let Some(s) = &e.subject {
-                touch(
+                subject_of[i] = touch(
                     node_key(&mut buf, s.kind, &s.id),
                     None,
-                    i,
+                    None,
+                    i as u32,
                     e.is_registering(),
                 );
             }
+            let i = i as u32;
             for r in &e.refs {
-                touch(r.target.as_str(), Some(&r.target), i, false);
+                // References share interned ids: their entity is remembered by the id's address
+                // (the events, and so the ids, outlive this loop).
+                let addr = r.target.0.as_ptr() as usize;
+                let known = by_address.get(&addr).copied();
+                let k = touch(r.target.as_str(), Some(&r.target), known, i, false);
+                by_address.insert(addr, k);
             }
         }
         drop(at);
@@ -587,6 +610,18 @@ impl Model {
             ent.unresolved = u;
         }
         self.entities = Entities::from_unsorted(list);
+        // Each event on its subject's timeline learns that entity's rank.
+        for (rank, ent) in self.entities.values().enumerate() {
+            for &i in &ent.timeline {
+                let e = &self.events[i as usize];
+                if subject_of[i as usize] != u32::MAX
+                    && e.subject.as_ref().is_some_and(|s| s.is(&ent.node))
+                {
+                    subject_of[i as usize] = rank as u32;
+                }
+            }
+        }
+        self.subject_rank = subject_of;
     }
 }
 
