@@ -149,8 +149,6 @@ pub struct LineageGraph {
 /// Builds the graph from the latest state of every entity.
 pub fn build(model: &Model) -> LineageGraph {
     let mut graph = StableDiGraph::with_capacity(model.entities.len(), model.entities.len());
-    // The latest registering event of each node, by node index ("entity state").
-    let mut state: Vec<Option<u32>> = Vec::with_capacity(model.entities.len());
     // Entities iterate in node-id byte order, so node indices follow it too.
     for (id, ent) in &model.entities {
         let ty = id.entity_type();
@@ -172,8 +170,7 @@ pub fn build(model: &Model) -> LineageGraph {
             unresolved: ent.unresolved,
             aliases: ent.aliases.clone(),
         });
-        debug_assert_eq!(ix.index(), state.len());
-        state.push(ent.registered.last().copied());
+        debug_assert_eq!(model.entities.at(ix.index()).node, *id);
     }
     // (from, to, rel, event) by node index; indices follow node-id order, so sorting them sorts ids.
     let mut edges: Vec<(u32, u32, Rel, u32)> = Vec::new();
@@ -198,7 +195,8 @@ pub fn build(model: &Model) -> LineageGraph {
         };
         // Event ids are unique in the model, so "this event is the state" is an index test.
         let me: NodeIndex = NodeIndex::new(me);
-        let is_state = e.is_registering() && state[me.index()] == Some(i);
+        let is_state =
+            e.is_registering() && model.entities.at(me.index()).registered.last() == Some(&i);
         for r in &e.refs {
             // References share interned ids: remember each id's node by its address.
             let Some(other) = *by_address

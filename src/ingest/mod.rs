@@ -383,17 +383,10 @@ pub fn run(config: &Config) -> anyhow::Result<Ingest> {
         let mut order: Vec<u32> = (0..jobs.len() as u32)
             .filter(|&i| jobs[i as usize].0 == s as u32)
             .collect();
-        order.sort_by(|&a, &b| {
-            let key = |i: u32| {
-                let d = &datas[i as usize];
-                (
-                    d.chain_lines()
-                        .find_map(|l| l.fields.seq)
-                        .unwrap_or(u64::MAX),
-                    jobs[i as usize].1.clone(),
-                )
-            };
-            key(a).cmp(&key(b))
+        // The first seq was found once, for the file report.
+        order.sort_by_key(|&i| {
+            let f = &ingest.files[i as usize];
+            (f.seqs.map_or(u64::MAX, |(first, _)| first), f.path.as_str())
         });
         let anchor = match &source.anchor {
             Some(hex_anchor) => {

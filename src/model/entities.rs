@@ -48,6 +48,11 @@ impl Entities {
         self.search(node.as_str()).ok().map(|i| &mut self.list[i])
     }
 
+    /// The entity of a rank (see [`Entities::position`]).
+    pub fn at(&self, rank: usize) -> &Entity {
+        &self.list[rank]
+    }
+
     pub fn contains_key(&self, node: &NodeId) -> bool {
         self.search(node.as_str()).is_ok()
     }
